@@ -1,0 +1,89 @@
+"""One typed settings object for the whole hub, read from `HUB_*` variables.
+
+Only entry points (the CLI, the worker and API processes) build it; every function
+below them takes plain arguments, so tests never need to touch the environment.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class HubSettings(BaseSettings):
+    """Every address, port, path and secret the hub uses. Env names are `HUB_<FIELD>`."""
+
+    model_config = SettingsConfigDict(env_prefix="HUB_", extra="ignore")
+
+    state_dir: Path = Field(Path(".hub"), description="Where the embedded stack keeps its data.")
+    area_code: str = Field("E10000018", description="ONS code of the local area.")
+    contract_id: str = Field("leics-send-sharing-2026", description="Data-sharing contract id.")
+
+    broker_host: str = Field("127.0.0.1", description="Kafka-compatible broker host.")
+    broker_port: int = Field(9092, description="Kafka-compatible broker port.")
+    topic_prefix: str = Field("", description="Prefix for every topic name (tests isolate by it).")
+
+    warehouse_host: str = Field("127.0.0.1", description="PostgreSQL host.")
+    warehouse_port: int = Field(54329, description="PostgreSQL port.")
+    warehouse_user: str = Field("postgres", description="PostgreSQL user.")
+    warehouse_password: SecretStr | None = Field(None, description="PostgreSQL password.")
+    warehouse_password_file: Path | None = Field(None, description="File holding the password.")
+    warehouse_database: str = Field("hub", description="PostgreSQL database name.")
+
+    api_host: str = Field("127.0.0.1", description="HTTP API bind address.")
+    api_port: int = Field(8400, description="HTTP API port.")
+
+    streams_app_id: str = Field("hub-streams", description="faust app id (consumer group).")
+    streams_session_timeout_s: float = Field(10.0, description="Broker session timeout.")
+    streams_batch_size: int = Field(1000, description="Events applied per transaction.")
+    streams_batch_within_s: float = Field(0.5, description="Longest wait to fill a batch.")
+
+    pseudonym_key: SecretStr | None = Field(None, description="HMAC key for pseudonyms.")
+    pseudonym_key_file: Path | None = Field(None, description="File holding the HMAC key.")
+    pseudonym_key_id: str = Field("key-1", description="Id of the key named by the contract.")
+
+    @property
+    def broker_bootstrap(self) -> str:
+        return f"{self.broker_host}:{self.broker_port}"
+
+    @property
+    def api_url(self) -> str:
+        return f"http://{self.api_host}:{self.api_port}"
+
+    def resolved_warehouse_password(self) -> str | None:
+        if self.warehouse_password is not None:
+            return self.warehouse_password.get_secret_value()
+        if self.warehouse_password_file is not None:
+            return self.warehouse_password_file.read_text(encoding="utf-8").strip()
+        return None
+
+    def warehouse_dsn(self, database: str | None = None) -> str:
+        """A libpq connection string (psycopg); no password is ever logged from it."""
+        parts = {
+            "host": self.warehouse_host,
+            "port": str(self.warehouse_port),
+            "user": self.warehouse_user,
+            "dbname": database or self.warehouse_database,
+        }
+        password = self.resolved_warehouse_password()
+        if password:
+            parts["password"] = password
+        return " ".join(f"{key}={value}" for key, value in parts.items())
+
+    def topic(self, name: str) -> str:
+        return f"{self.topic_prefix}{name}"
+
+    @property
+    def default_key_file(self) -> Path:
+        return self.state_dir / "secrets" / "pseudonym.key"
+
+    def pseudonym_key_bytes(self) -> bytes | None:
+        """The HMAC key from env, or from a file; None when none is configured."""
+        if self.pseudonym_key is not None:
+            return self.pseudonym_key.get_secret_value().encode("utf-8")
+        for path in (self.pseudonym_key_file, self.default_key_file):
+            if path is not None and path.exists():
+                return path.read_bytes().strip()
+        return None

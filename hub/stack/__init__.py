@@ -1,0 +1,1 @@
+"""The embedded stack: broker, PostgreSQL, faust worker and API as supervised child processes."""

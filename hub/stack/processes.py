@@ -1,0 +1,65 @@
+"""Starting child processes that die with their parent and stop gracefully on request.
+
+Every component of the embedded stack is started through `spawn`, so an unclean
+death of the supervisor never leaves an orphan behind (Linux parent-death signal).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import subprocess
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent(sig: int) -> Callable[[], None]:
+    def set_parent_death_signal() -> None:
+        try:
+            libc = ctypes.CDLL("libc.so.6", use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, sig, 0, 0, 0)
+        except OSError:  # not Linux: the supervisor's own shutdown still stops children
+            pass
+
+    return set_parent_death_signal
+
+
+def spawn(
+    argv: Sequence[str],
+    *,
+    log_file: Path,
+    env: Mapping[str, str] | None = None,
+    user: str | None = None,
+    death_signal: int = signal.SIGTERM,
+    cwd: Path | None = None,
+) -> subprocess.Popen[bytes]:
+    """Start `argv` in its own session, output appended to `log_file`."""
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    with log_file.open("ab") as log:
+        return subprocess.Popen(
+            list(argv),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=dict(env) if env is not None else None,
+            user=user,
+            cwd=cwd,
+            start_new_session=True,
+            preexec_fn=_die_with_parent(death_signal),
+        )
+
+
+def stop(process: subprocess.Popen[bytes], *, sig: int = signal.SIGTERM, timeout: float = 20.0) -> int:
+    """Ask `process` to stop with `sig`, wait, and kill it if it does not stop in time."""
+    if process.poll() is None:
+        try:
+            process.send_signal(sig)
+            return process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    return process.wait()

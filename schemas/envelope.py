@@ -1,0 +1,73 @@
+"""The envelope every event shares, split from the event's own fields.
+
+The event store keeps the envelope in columns and the event's own fields as JSON,
+so this module is the one place that knows which is which.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+ENVELOPE_FIELDS = (
+    "event_id",
+    "event_type",
+    "schema_version",
+    "occurred_at",
+    "recorded_at",
+    "source_system",
+    "contract_id",
+    "area_code",
+    "extract_id",
+    "subject",
+)
+
+
+@dataclass(frozen=True)
+class Event:
+    """One decoded event: envelope fields, pseudonyms and the event's own fields (`payload`)."""
+
+    event_id: uuid.UUID
+    event_type: str
+    schema_version: int
+    schema_fingerprint: str
+    occurred_at: dt.datetime
+    recorded_at: dt.datetime
+    source_system: str
+    contract_id: str
+    area_code: str
+    extract_id: uuid.UUID | None
+    nhs_pseudonym: str | None
+    upn_pseudonym: str | None
+    payload: dict[str, Any]
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    return value
+
+
+def event_from_record(record: dict[str, Any], fingerprint: bytes) -> Event:
+    """Split a decoded Avro record into envelope and payload (payload values JSON-ready)."""
+    subject = record["subject"]
+    extract_id = record.get("extract_id")
+    return Event(
+        event_id=uuid.UUID(str(record["event_id"])),
+        event_type=record["event_type"],
+        schema_version=int(record["schema_version"]),
+        schema_fingerprint=fingerprint.hex(),
+        occurred_at=record["occurred_at"],
+        recorded_at=record["recorded_at"],
+        source_system=record["source_system"],
+        contract_id=record["contract_id"],
+        area_code=record["area_code"],
+        extract_id=uuid.UUID(extract_id) if extract_id else None,
+        nhs_pseudonym=subject.get("nhs_pseudonym"),
+        upn_pseudonym=subject.get("upn_pseudonym"),
+        payload={k: _json_value(v) for k, v in record.items() if k not in ENVELOPE_FIELDS},
+    )

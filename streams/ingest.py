@@ -1,0 +1,73 @@
+"""Sorting one batch of raw broker messages into events, manifests and refusals.
+
+Pure: bytes in, decoded domain objects out. Nothing undecodable is dropped; it comes
+back as a `Refusal` with a machine-readable reason, to be quarantined.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from schemas.catalogue import Catalogue
+from schemas.codec import UndecodableMessage, decode
+from schemas.envelope import Event, event_from_record
+from warehouse.event_store import ExtractManifest
+
+MANIFEST_TYPE = "ExtractPublished"
+
+
+@dataclass(frozen=True)
+class RawMessage:
+    topic: str
+    partition: int
+    offset: int
+    value: bytes
+
+
+@dataclass(frozen=True)
+class Refusal:
+    message: RawMessage
+    reason: str
+    detail: str
+
+
+@dataclass
+class SortedBatch:
+    events: list[Event] = field(default_factory=list)
+    manifests: list[ExtractManifest] = field(default_factory=list)
+    refusals: list[Refusal] = field(default_factory=list)
+
+
+def _manifest(record: dict[str, object]) -> ExtractManifest:
+    event_ids = record["event_ids"]
+    assert isinstance(event_ids, list)
+    return ExtractManifest(
+        extract_id=uuid.UUID(str(record["extract_id"])),
+        event_type=str(record["event_type"]),
+        source_system=str(record["source_system"]),
+        contract_id=str(record["contract_id"]),
+        area_code=str(record["area_code"]),
+        published_at=record["published_at"],
+        rows_read=int(str(record["rows_read"])),
+        rows_sent=int(str(record["rows_sent"])),
+        rows_refused=int(str(record["rows_refused"])),
+        event_ids=tuple(uuid.UUID(str(e)) for e in event_ids),
+    )
+
+
+def sort_messages(catalogue: Catalogue, messages: Iterable[RawMessage]) -> SortedBatch:
+    batch = SortedBatch()
+    for message in messages:
+        try:
+            decoded = decode(catalogue, message.value)
+            if decoded.schema.name == MANIFEST_TYPE:
+                batch.manifests.append(_manifest(decoded.record))
+            else:
+                batch.events.append(event_from_record(decoded.record, decoded.schema.fingerprint))
+        except UndecodableMessage as error:
+            batch.refusals.append(Refusal(message, error.reason, str(error)))
+        except (KeyError, TypeError, ValueError) as error:
+            batch.refusals.append(Refusal(message, "invalid_envelope", type(error).__name__))
+    return batch

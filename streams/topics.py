@@ -1,0 +1,29 @@
+"""The hub's topics: one per source domain, created on the broker if missing."""
+
+from __future__ import annotations
+
+from kafka.admin import KafkaAdminClient, NewTopic
+from kafka.errors import TopicAlreadyExistsError
+
+SOURCE_TOPICS = ("education.events", "health.events", "socialcare.events", "voice.events")
+SOURCE_BY_SYSTEM = {
+    "education": "education.events",
+    "health": "health.events",
+    "socialcare": "socialcare.events",
+    "voice": "voice.events",
+}
+PARTITIONS = 4
+
+
+def ensure_topics(bootstrap: str, names: list[str], partitions: int = PARTITIONS) -> None:
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="hub-admin")
+    try:
+        existing = set(admin.list_topics())
+        missing = [name for name in names if name not in existing]
+        for name in missing:
+            try:
+                admin.create_topics([NewTopic(name, partitions, 1)])
+            except TopicAlreadyExistsError:
+                pass
+    finally:
+        admin.close()

@@ -1,0 +1,1 @@
+"""PostgreSQL: the durable record (event store) and the views kept from it, plus the query API."""

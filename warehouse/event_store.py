@@ -1,0 +1,186 @@
+"""The append-only event store and the transaction that applies a batch of events.
+
+A batch is applied in one transaction: new events are appended (each row carrying
+the hash of the one before it), their KPI contributions are added, and the producer
+manifests are recorded. Events already in the store are skipped by `event_id`, so a
+re-delivered or re-published batch changes nothing: the effects are exactly once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+from schemas.envelope import Event
+from streams.scorecard import sum_contributions
+
+GENESIS_HASH = "0" * 64
+_APPEND_LOCK = 7_204_311  # advisory lock id serialising appends to the hash chain
+
+
+@dataclass(frozen=True)
+class ExtractManifest:
+    """What a producer says it sent for one extract."""
+
+    extract_id: uuid.UUID
+    event_type: str
+    source_system: str
+    contract_id: str
+    area_code: str
+    published_at: object
+    rows_read: int
+    rows_sent: int
+    rows_refused: int
+    event_ids: tuple[uuid.UUID, ...]
+
+
+@dataclass(frozen=True)
+class BatchOutcome:
+    appended: int
+    duplicates: int
+    manifests: int
+
+
+def canonical_bytes(event: Event) -> bytes:
+    """The event as canonical JSON: what the hash chain protects."""
+    document = {
+        "event_id": str(event.event_id),
+        "event_type": event.event_type,
+        "schema_version": event.schema_version,
+        "schema_fingerprint": event.schema_fingerprint,
+        "occurred_at": event.occurred_at.isoformat(),
+        "recorded_at": event.recorded_at.isoformat(),
+        "source_system": event.source_system,
+        "contract_id": event.contract_id,
+        "area_code": event.area_code,
+        "extract_id": str(event.extract_id) if event.extract_id else None,
+        "nhs_pseudonym": event.nhs_pseudonym,
+        "upn_pseudonym": event.upn_pseudonym,
+        "payload": event.payload,
+    }
+    return json.dumps(document, sort_keys=True, separators=(",", ":")).encode("utf-8")
+
+
+def chain_hash(previous_hash: str, event: Event) -> str:
+    return hashlib.sha256(previous_hash.encode("ascii") + canonical_bytes(event)).hexdigest()
+
+
+def _new_events(conn: psycopg.Connection, events: Sequence[Event]) -> list[Event]:
+    """Events not yet in the store, first occurrence kept when a batch repeats an id."""
+    unique: dict[uuid.UUID, Event] = {}
+    for event in events:
+        unique.setdefault(event.event_id, event)
+    if not unique:
+        return []
+    present = {
+        row[0]
+        for row in conn.execute(
+            "SELECT event_id FROM events WHERE event_id = ANY(%s)", (list(unique),)
+        )
+    }
+    return [event for event_id, event in unique.items() if event_id not in present]
+
+
+def _append(conn: psycopg.Connection, events: Sequence[Event]) -> None:
+    row = conn.execute("SELECT row_hash FROM events ORDER BY sequence DESC LIMIT 1").fetchone()
+    previous = row[0] if row else GENESIS_HASH
+    rows = []
+    for event in events:
+        current = chain_hash(previous, event)
+        rows.append(
+            (
+                event.event_id, event.event_type, event.schema_version, event.schema_fingerprint,
+                event.occurred_at, event.recorded_at, event.source_system, event.contract_id,
+                event.area_code, event.extract_id, event.nhs_pseudonym, event.upn_pseudonym,
+                Jsonb(event.payload), previous, current,
+            )
+        )
+        previous = current
+    with conn.cursor() as cursor:
+        cursor.executemany(
+            """
+            INSERT INTO events (event_id, event_type, schema_version, schema_fingerprint,
+                occurred_at, recorded_at, source_system, contract_id, area_code, extract_id,
+                nhs_pseudonym, upn_pseudonym, payload, previous_hash, row_hash)
+            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+            """,
+            rows,
+        )
+
+
+def _add_measures(conn: psycopg.Connection, events: Iterable[Event]) -> None:
+    deltas = sum_contributions(events)
+    if not deltas:
+        return
+    with conn.cursor() as cursor:
+        cursor.executemany(
+            """
+            INSERT INTO kpi_measures (kpi_id, period, numerator, denominator)
+            VALUES (%s, %s, %s, %s)
+            ON CONFLICT (kpi_id, period) DO UPDATE SET
+                numerator = kpi_measures.numerator + EXCLUDED.numerator,
+                denominator = kpi_measures.denominator + EXCLUDED.denominator,
+                updated_at = now()
+            """,
+            [(d.kpi_id, d.period, d.numerator, d.denominator) for d in deltas],
+        )
+
+
+def _record_manifests(conn: psycopg.Connection, manifests: Sequence[ExtractManifest]) -> None:
+    for manifest in manifests:
+        conn.execute(
+            """
+            INSERT INTO extract_manifests (extract_id, event_type, source_system, contract_id,
+                area_code, published_at, rows_read, rows_sent, rows_refused)
+            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)
+            ON CONFLICT (extract_id) DO UPDATE SET
+                published_at = EXCLUDED.published_at, rows_read = EXCLUDED.rows_read,
+                rows_sent = EXCLUDED.rows_sent, rows_refused = EXCLUDED.rows_refused,
+                received_at = now()
+            """,
+            (
+                manifest.extract_id, manifest.event_type, manifest.source_system,
+                manifest.contract_id, manifest.area_code, manifest.published_at,
+                manifest.rows_read, manifest.rows_sent, manifest.rows_refused,
+            ),
+        )
+        with conn.cursor() as cursor:
+            cursor.executemany(
+                "INSERT INTO extract_manifest_events (extract_id, event_id) VALUES (%s, %s) "
+                "ON CONFLICT DO NOTHING",
+                [(manifest.extract_id, event_id) for event_id in manifest.event_ids],
+            )
+
+
+def apply_batch(
+    conn: psycopg.Connection,
+    events: Sequence[Event],
+    manifests: Sequence[ExtractManifest] = (),
+) -> BatchOutcome:
+    """Append new events, add their KPI contributions and record manifests, atomically."""
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (_APPEND_LOCK,))
+        new = _new_events(conn, events)
+        if new:
+            _append(conn, new)
+            _add_measures(conn, new)
+        _record_manifests(conn, manifests)
+    return BatchOutcome(appended=len(new), duplicates=len(events) - len(new), manifests=len(manifests))
+
+
+def verify_chain(conn: psycopg.Connection) -> int | None:
+    """The sequence of the first row whose hash does not follow from the row before it."""
+    previous = GENESIS_HASH
+    with conn.cursor(name="verify_chain") as cursor:
+        cursor.execute("SELECT sequence, previous_hash, row_hash FROM events ORDER BY sequence")
+        for sequence, previous_hash, row_hash in cursor:
+            if previous_hash != previous:
+                return int(sequence)
+            previous = row_hash
+    return None
