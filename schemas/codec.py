@@ -49,7 +49,9 @@ def decode(catalogue: Catalogue, data: bytes) -> DecodedMessage:
     try:
         record = schemaless_reader(io.BytesIO(data[HEADER_LENGTH:]), schema.parsed, None)
     except Exception as error:  # fastavro raises many types for corrupt bodies
-        raise UndecodableMessage("invalid_avro", f"{schema.name} body: {type(error).__name__}") from None
+        raise UndecodableMessage(
+            "invalid_avro", f"{schema.name} body: {type(error).__name__}"
+        ) from None
     if not isinstance(record, dict):
         raise UndecodableMessage("invalid_avro", f"{schema.name} body is not a record")
     return DecodedMessage(schema=schema, record=record)

@@ -8,9 +8,9 @@ effects are durable, and a re-delivered batch changes nothing.
 from __future__ import annotations
 
 import asyncio
-import time
 import logging
 import socket
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -64,8 +64,14 @@ class BatchWriter:
                 quarantine(
                     conn,
                     [
-                        (r.message.topic, r.message.partition, r.message.offset, r.reason,
-                         r.detail, r.message.value)
+                        (
+                            r.message.topic,
+                            r.message.partition,
+                            r.message.offset,
+                            r.reason,
+                            r.detail,
+                            r.message.value,
+                        )
                         for r in batch.refusals
                     ],
                 )
@@ -75,11 +81,15 @@ class BatchWriter:
                     log.warning("quarantined %d undecodable messages", len(batch.refusals))
                 log.info(
                     "applied batch: %d new events, %d duplicates, %d manifests",
-                    outcome.appended, outcome.duplicates, outcome.manifests,
+                    outcome.appended,
+                    outcome.duplicates,
+                    outcome.manifests,
                 )
                 return
             except (WarehouseUnavailable, psycopg.OperationalError) as error:
-                log.warning("warehouse unavailable (%s); retrying in %.1fs", type(error).__name__, delay)
+                log.warning(
+                    "warehouse unavailable (%s); retrying in %.1fs", type(error).__name__, delay
+                )
                 if self.conn is not None:
                     self.conn.close()
                 self.conn = None
@@ -100,6 +110,7 @@ class BatchWriter:
 
 
 def create_app(config: StreamsConfig) -> faust.App:
+    config.data_dir.mkdir(parents=True, exist_ok=True)
     app = faust.App(
         config.app_id,
         broker=f"kafka://{config.broker_bootstrap}",

@@ -19,10 +19,10 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 
-from hub.settings import HubSettings  # noqa: E402
-from hub.stack.broker import EmbeddedBroker  # noqa: E402
-from hub.stack.postgres import EmbeddedPostgres  # noqa: E402
-from warehouse.migrate import upgrade  # noqa: E402
+from hub.settings import HubSettings
+from hub.stack.broker import EmbeddedBroker
+from hub.stack.postgres import EmbeddedPostgres
+from warehouse.migrate import upgrade
 
 TIERS = ("unit", "component", "integration", "scenario")
 TEMPLATE_DATABASE = "hub_template"

@@ -3,52 +3,58 @@
 Run it with `python -m warehouse.api`; it reads its settings once at start.
 """
 
-from __future__ import annotations
-
 import datetime as dt
 from collections.abc import Iterator
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, HTTPException, Query
+from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from psycopg import Connection
 
 from warehouse.connection import WarehouseUnavailable, connect
 from warehouse.scorecard import scorecard_document
 
+MONTH = r"^\d{4}-\d{2}$"
 
-def create_app(dsn: str) -> FastAPI:
-    app = FastAPI(title="Joint Commissioning Hub", version="0.1.0")
 
-    def warehouse() -> Iterator[Connection]:
-        try:
-            conn = connect(dsn)
-        except WarehouseUnavailable as error:
-            raise HTTPException(status_code=503, detail=str(error)) from None
-        try:
-            yield conn
-        finally:
-            conn.close()
+def warehouse(request: Request) -> Iterator[Connection]:
+    """One connection per request; 503 with a plain reason when PostgreSQL is unreachable."""
+    try:
+        conn = connect(request.app.state.warehouse_dsn)
+    except WarehouseUnavailable as error:
+        raise HTTPException(status_code=503, detail=str(error)) from None
+    try:
+        yield conn
+    finally:
+        conn.close()
 
-    Warehouse = Annotated[Connection, Depends(warehouse)]
 
-    @app.get("/health")
-    def health(conn: Warehouse) -> dict[str, str]:
-        conn.execute("SELECT 1")
-        return {"status": "ok"}
+Warehouse = Annotated[Connection, Depends(warehouse)]
 
-    @app.get("/scorecard")
-    def scorecard(
-        conn: Warehouse,
-        period_from: Annotated[str | None, Query(alias="from", pattern=r"^\d{4}-\d{2}$")] = None,
-        period_to: Annotated[str | None, Query(alias="to", pattern=r"^\d{4}-\d{2}$")] = None,
-    ) -> dict[str, Any]:
-        return scorecard_document(conn, _month(period_from), _month(period_to))
 
-    return app
+def health(conn: Warehouse) -> dict[str, str]:
+    conn.execute("SELECT 1")
+    return {"status": "ok"}
+
+
+def scorecard(
+    conn: Warehouse,
+    period_from: Annotated[str | None, Query(alias="from", pattern=MONTH)] = None,
+    period_to: Annotated[str | None, Query(alias="to", pattern=MONTH)] = None,
+) -> dict[str, Any]:
+    """The balanced scorecard: the same document as `hub scorecard --format json`."""
+    return scorecard_document(conn, _month(period_from), _month(period_to))
 
 
 def _month(value: str | None) -> dt.date | None:
     return dt.date.fromisoformat(f"{value}-01") if value else None
+
+
+def create_app(dsn: str) -> FastAPI:
+    app = FastAPI(title="Joint Commissioning Hub", version="0.1.0")
+    app.state.warehouse_dsn = dsn
+    app.get("/health")(health)
+    app.get("/scorecard")(scorecard)
+    return app
 
 
 def main() -> None:

@@ -95,10 +95,21 @@ def _append(conn: psycopg.Connection, events: Sequence[Event]) -> None:
         current = chain_hash(previous, event)
         rows.append(
             (
-                event.event_id, event.event_type, event.schema_version, event.schema_fingerprint,
-                event.occurred_at, event.recorded_at, event.source_system, event.contract_id,
-                event.area_code, event.extract_id, event.nhs_pseudonym, event.upn_pseudonym,
-                Jsonb(event.payload), previous, current,
+                event.event_id,
+                event.event_type,
+                event.schema_version,
+                event.schema_fingerprint,
+                event.occurred_at,
+                event.recorded_at,
+                event.source_system,
+                event.contract_id,
+                event.area_code,
+                event.extract_id,
+                event.nhs_pseudonym,
+                event.upn_pseudonym,
+                Jsonb(event.payload),
+                previous,
+                current,
             )
         )
         previous = current
@@ -145,9 +156,15 @@ def _record_manifests(conn: psycopg.Connection, manifests: Sequence[ExtractManif
                 received_at = now()
             """,
             (
-                manifest.extract_id, manifest.event_type, manifest.source_system,
-                manifest.contract_id, manifest.area_code, manifest.published_at,
-                manifest.rows_read, manifest.rows_sent, manifest.rows_refused,
+                manifest.extract_id,
+                manifest.event_type,
+                manifest.source_system,
+                manifest.contract_id,
+                manifest.area_code,
+                manifest.published_at,
+                manifest.rows_read,
+                manifest.rows_sent,
+                manifest.rows_refused,
             ),
         )
         with conn.cursor() as cursor:
@@ -171,7 +188,9 @@ def apply_batch(
             _append(conn, new)
             _add_measures(conn, new)
         _record_manifests(conn, manifests)
-    return BatchOutcome(appended=len(new), duplicates=len(events) - len(new), manifests=len(manifests))
+    return BatchOutcome(
+        appended=len(new), duplicates=len(events) - len(new), manifests=len(manifests)
+    )
 
 
 def verify_chain(conn: psycopg.Connection) -> int | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+
 import psycopg
 
 
@@ -14,8 +15,9 @@ def quarantine(
         return 0
     with conn.transaction(), conn.cursor() as cursor:
         cursor.executemany(
-            'INSERT INTO quarantined_messages (topic, partition, "offset", reason, detail, message) '
-            "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+            "INSERT INTO quarantined_messages"
+            ' (topic, partition, "offset", reason, detail, message)'
+            " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
             rows,
         )
     return len(rows)

