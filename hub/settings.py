@@ -44,6 +44,17 @@ class HubSettings(BaseSettings):
     pseudonym_key_file: Path | None = Field(None, description="File holding the HMAC key.")
     pseudonym_key_id: str = Field("key-1", description="Id of the key named by the contract.")
 
+    def as_env(self) -> dict[str, str]:
+        """These settings as `HUB_*` variables, for child processes (secrets included)."""
+        env: dict[str, str] = {}
+        for name, value in self.model_dump().items():
+            if value is None:
+                continue
+            if isinstance(value, SecretStr):
+                value = value.get_secret_value()
+            env[f"HUB_{name.upper()}"] = str(value)
+        return env
+
     @property
     def broker_bootstrap(self) -> str:
         return f"{self.broker_host}:{self.broker_port}"

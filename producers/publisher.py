@@ -23,6 +23,7 @@ from schemas.catalogue import Catalogue, default_catalogue
 from schemas.codec import encode
 
 SEND_TIMEOUT_S = 30.0
+BOOTSTRAP_TIMEOUT_MS = 5000
 
 
 class BrokerUnavailable(RuntimeError):
@@ -65,6 +66,7 @@ def open_producer(bootstrap: str) -> KafkaProducer:
             retries=5,
             client_id="hub-producer",
             request_timeout_ms=int(SEND_TIMEOUT_S * 1000),
+            bootstrap_timeout_ms=BOOTSTRAP_TIMEOUT_MS,
         )
     except KafkaError:
         raise BrokerUnavailable(

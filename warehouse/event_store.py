@@ -194,9 +194,12 @@ def apply_batch(
 
 
 def verify_chain(conn: psycopg.Connection) -> int | None:
-    """The sequence of the first row whose hash does not follow from the row before it."""
+    """The sequence of the first row not linked to the row before it, or None if all are.
+
+    This checks the links; recomputing each row's hash from its content is the audit's job.
+    """
     previous = GENESIS_HASH
-    with conn.cursor(name="verify_chain") as cursor:
+    with conn.transaction(), conn.cursor(name="verify_chain") as cursor:
         cursor.execute("SELECT sequence, previous_hash, row_hash FROM events ORDER BY sequence")
         for sequence, previous_hash, row_hash in cursor:
             if previous_hash != previous:

@@ -1,0 +1,68 @@
+"""Publishing an extract to the real embedded broker: what arrives, how it is keyed, refusals."""
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from kafka import KafkaConsumer, TopicPartition
+
+from hub.settings import HubSettings
+from producers.identity import Pseudonymiser
+from producers.publisher import BrokerUnavailable, PublishTarget, publish_extract
+from producers.synthetic.ehc_plans import generate
+from schemas.catalogue import default_catalogue
+from schemas.codec import decode
+from streams.topics import ensure_topics
+from tests.conftest import free_port
+
+
+def read_topic(bootstrap: str, topic: str) -> list[tuple[bytes, bytes]]:
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+    consumer.assign(partitions)
+    consumer.seek_to_beginning(*partitions)
+    end = consumer.end_offsets(partitions)
+    messages: list[tuple[bytes, bytes]] = []
+    while any(consumer.position(p) < end[p] for p in partitions):
+        for records in consumer.poll(timeout_ms=1000).values():
+            messages.extend((r.key, r.value) for r in records)
+    consumer.close()
+    return messages
+
+
+def test_an_extract_arrives_as_pseudonymised_events_and_a_manifest(
+    hub_settings: HubSettings, tmp_path: Path
+) -> None:
+    extract = generate(50, seed=5, faults=3)
+    path = tmp_path / "plans.csv"
+    path.write_text(extract.csv_text)
+    topic = hub_settings.topic("education.events")
+    ensure_topics(hub_settings.broker_bootstrap, [topic])
+    pseudonymiser = Pseudonymiser(hub_settings.pseudonym_key_bytes() or b"", "key-1")
+    target = PublishTarget(hub_settings.broker_bootstrap, topic, "education", "c", "E10000018")
+
+    summary = publish_extract(path, target, pseudonymiser, now=dt.datetime.now(dt.UTC))
+
+    assert (summary.rows_read, summary.rows_sent, summary.rows_refused) == (53, 50, 3)
+    assert sorted((r.line, r.reason) for r in summary.refusals) == sorted(
+        extract.truth.refused_lines
+    )
+    messages = read_topic(hub_settings.broker_bootstrap, topic)
+    decoded = [(key, decode(default_catalogue(), value)) for key, value in messages]
+    plans = [(k, d.record) for k, d in decoded if d.schema.name == "EhcPlanIssued"]
+    [manifest] = [d.record for _, d in decoded if d.schema.name == "ExtractPublished"]
+    assert len(plans) == 50
+    assert all(key.decode() == record["subject"]["nhs_pseudonym"] for key, record in plans)
+    assert manifest["rows_sent"] == 50 and manifest["rows_refused"] == 3
+    assert sorted(manifest["event_ids"]) == sorted(str(r["event_id"]) for _, r in plans)
+    nhs_numbers = [line.split(",")[1] for line in extract.csv_text.splitlines()[1:]]
+    payload = b"".join(value for _, value in messages)
+    assert not any(number.encode() in payload for number in nhs_numbers if number)
+
+
+def test_a_missing_broker_is_reported_plainly(tmp_path: Path) -> None:
+    path = tmp_path / "plans.csv"
+    path.write_text(generate(1, seed=1, faults=0).csv_text)
+    target = PublishTarget(f"127.0.0.1:{free_port()}", "t", "education", "c", "E10000018")
+    with pytest.raises(BrokerUnavailable, match="is `hub up` running"):
+        publish_extract(path, target, Pseudonymiser(b"k" * 32, "k"), now=dt.datetime.now(dt.UTC))

@@ -1,0 +1,1 @@
+"""Helpers shared by tests: building events and plans without going through a broker."""

@@ -1,0 +1,39 @@
+"""Building `EhcPlanIssued` events for tests, as the producer would."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from schemas.envelope import Event
+
+
+def plan_event(
+    request: dt.date,
+    issue: dt.date,
+    *,
+    exception: bool = False,
+    pseudonym: str | None = "p" * 64,
+    extract_id: uuid.UUID | None = None,
+    event_id: uuid.UUID | None = None,
+) -> Event:
+    return Event(
+        event_id=event_id or uuid.uuid4(),
+        event_type="EhcPlanIssued",
+        schema_version=1,
+        schema_fingerprint="100a4ec7c4fa8b22",
+        occurred_at=dt.datetime.combine(issue, dt.time(), tzinfo=dt.UTC),
+        recorded_at=dt.datetime(2026, 11, 1, tzinfo=dt.UTC),
+        source_system="education",
+        contract_id="leics-send-sharing-2026",
+        area_code="E10000018",
+        extract_id=extract_id,
+        nhs_pseudonym=pseudonym,
+        upn_pseudonym=None,
+        payload={
+            "request_date": request.isoformat(),
+            "issue_date": issue.isoformat(),
+            "permitted_exception": exception,
+            "primary_need": "ASD",
+        },
+    )
