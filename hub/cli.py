@@ -24,9 +24,9 @@ app = typer.Typer(
 
 
 def _register_commands() -> None:
-    from hub.commands import data, pipelines, stack
+    from hub.commands import data, pipelines, stack, warehouse
 
-    for module in (stack, data, pipelines):
+    for module in (stack, data, pipelines, warehouse):
         module.register(app)
 
 

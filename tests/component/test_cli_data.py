@@ -1,0 +1,91 @@
+"""`hub produce`, `hub scorecard` and `hub keys init` as a user meets them, errors included."""
+
+import json
+import stat
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from hub.cli import app
+from hub.settings import HubSettings
+from tests.conftest import free_port
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def env(hub_settings: HubSettings, monkeypatch: pytest.MonkeyPatch) -> HubSettings:
+    for name, value in hub_settings.as_env().items():
+        monkeypatch.setenv(name, value)
+    return hub_settings
+
+
+def test_keys_init_creates_a_private_key_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HUB_STATE_DIR", str(tmp_path))
+    monkeypatch.delenv("HUB_PSEUDONYM_KEY", raising=False)
+    first = runner.invoke(app, ["keys", "init"])
+    key_file = tmp_path / "secrets" / "pseudonym.key"
+    assert first.exit_code == 0, first.output
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    key = key_file.read_text()
+    assert len(key) == 64
+    again = runner.invoke(app, ["keys", "init"])
+    assert "keeping it" in again.output
+    assert key_file.read_text() == key
+
+
+def test_produce_without_a_key_says_how_to_make_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HUB_STATE_DIR", str(tmp_path))
+    monkeypatch.delenv("HUB_PSEUDONYM_KEY", raising=False)
+    extract = tmp_path / "plans.csv"
+    extract.write_text("plan_reference,nhs_number,request_date,issue_date\n")
+    result = runner.invoke(app, ["produce", "--source", "education", str(extract)])
+    assert result.exit_code == 2
+    assert "hub keys init" in result.output
+
+
+def test_produce_refuses_an_unusable_extract_and_an_unknown_source(
+    env: HubSettings, tmp_path: Path
+) -> None:
+    extract = tmp_path / "plans.csv"
+    extract.write_text("nhs_number,issue_date\n9990000018,2025-01-01\n")
+    result = runner.invoke(app, ["produce", "--source", "education", str(extract)])
+    assert result.exit_code == 2
+    assert "required columns missing" in result.output
+    assert "9990000018" not in result.output
+    unknown = runner.invoke(app, ["produce", "--source", "astrology", str(extract)])
+    assert unknown.exit_code == 2
+
+
+def test_produce_with_no_broker_exits_3(
+    env: HubSettings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HUB_BROKER_PORT", str(free_port()))
+    extract = tmp_path / "plans.csv"
+    extract.write_text(
+        "plan_reference,nhs_number,request_date,issue_date\nP1,9990000018,2025-01-06,2025-05-01\n"
+    )
+    result = runner.invoke(app, ["produce", "--source", "education", str(extract)])
+    assert result.exit_code == 3
+    assert "no broker answered" in result.output
+
+
+def test_scorecard_on_an_empty_warehouse_and_an_unreachable_one(
+    env: HubSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    result = runner.invoke(app, ["scorecard", "--format", "json"])
+    assert result.exit_code == 0
+    document = json.loads(result.output)
+    assert document["as_at"] is None
+    assert {k["rag"] for k in document["kpis"]} == {"no_data"}
+    assert runner.invoke(app, ["scorecard", "--format", "xml"]).exit_code == 2
+    assert runner.invoke(app, ["scorecard", "--from", "May"]).exit_code == 2
+    monkeypatch.setenv("HUB_WAREHOUSE_PORT", str(free_port()))
+    down = runner.invoke(app, ["scorecard"])
+    assert down.exit_code == 3
+    assert "cannot reach the warehouse" in down.output
