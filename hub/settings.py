@@ -40,6 +40,10 @@ class HubSettings(BaseSettings):
     streams_batch_size: int = Field(1000, description="Events applied per transaction.")
     streams_batch_within_s: float = Field(0.5, description="Longest wait to fill a batch.")
 
+    outbox_dir: Path | None = Field(
+        None, description="Producer outbox files (default state_dir/outbox)."
+    )
+
     pseudonym_key: SecretStr | None = Field(None, description="HMAC key for pseudonyms.")
     pseudonym_key_file: Path | None = Field(None, description="File holding the HMAC key.")
     pseudonym_key_id: str = Field("key-1", description="Id of the key named by the contract.")
@@ -85,6 +89,9 @@ class HubSettings(BaseSettings):
 
     def topic(self, name: str) -> str:
         return f"{self.topic_prefix}{name}"
+
+    def outbox_path(self, source_system: str) -> Path:
+        return (self.outbox_dir or self.state_dir / "outbox") / f"{source_system}.sqlite"
 
     @property
     def default_key_file(self) -> Path:

@@ -4,11 +4,13 @@ Run it with `python -m warehouse.api`; it reads its settings once at start.
 """
 
 import datetime as dt
+import uuid
 from collections.abc import Iterator
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from psycopg import Connection
+from pydantic import BaseModel, Field
 
 from warehouse.connection import WarehouseUnavailable, connect
 from warehouse.scorecard import scorecard_document
@@ -45,6 +47,18 @@ def scorecard(
     return scorecard_document(conn, _month(period_from), _month(period_to))
 
 
+class ReceiptsQuery(BaseModel):
+    event_ids: Annotated[list[uuid.UUID], Field(max_length=10_000)]
+
+
+def receipts(conn: Warehouse, query: ReceiptsQuery) -> dict[str, list[str]]:
+    """Which of these event ids the hub has recorded: a producer may then forget them."""
+    rows = conn.execute(
+        "SELECT event_id FROM events WHERE event_id = ANY(%s)", (query.event_ids,)
+    ).fetchall()
+    return {"recorded": sorted(str(row[0]) for row in rows)}
+
+
 def _month(value: str | None) -> dt.date | None:
     return dt.date.fromisoformat(f"{value}-01") if value else None
 
@@ -54,6 +68,7 @@ def create_app(dsn: str) -> FastAPI:
     app.state.warehouse_dsn = dsn
     app.get("/health")(health)
     app.get("/scorecard")(scorecard)
+    app.post("/receipts")(receipts)
     return app
 
 

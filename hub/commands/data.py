@@ -9,17 +9,22 @@ import secrets
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.progress import Progress
 from rich.table import Table
 
 from hub.settings import HubSettings
 from producers.extract_reader import ExtractUnreadable
 from producers.identity import Pseudonymiser
-from producers.publisher import BrokerUnavailable, PublishSummary, PublishTarget, publish_extract
+from producers.outbox import Outbox
+from producers.publisher import PublishSummary, PublishTarget, publish_extract, send_pending
+from producers.receipts import HubUnreachable, recorded_event_ids
 from streams.topics import SOURCE_BY_SYSTEM
 from warehouse.connection import WarehouseUnavailable, connect
 from warehouse.scorecard import scorecard_document
@@ -30,6 +35,7 @@ errors = Console(stderr=True)
 EXIT_REFUSED_ROWS = 1
 EXIT_USAGE = 2
 EXIT_UNAVAILABLE = 3
+LARGE_EXTRACT_BYTES = 1_000_000
 
 
 def pseudonymiser_from(settings: HubSettings) -> Pseudonymiser:
@@ -87,19 +93,46 @@ def produce(
         contract_id=settings.contract_id,
         area_code=settings.area_code,
     )
+    pseudonymiser = pseudonymiser_from(settings)
+    outbox_path = settings.outbox_path(source)
     try:
-        summary = publish_extract(
-            file, target, pseudonymiser_from(settings), now=dt.datetime.now(dt.UTC)
-        )
+        with Outbox(outbox_path) as outbox:
+            with progress_bar(file) as advance:
+                summary = publish_extract(
+                    file,
+                    target,
+                    pseudonymiser,
+                    outbox,
+                    now=dt.datetime.now(dt.UTC),
+                    on_row=advance,
+                )
+            waiting = outbox.status()
     except ExtractUnreadable as error:
         errors.print(f"[red]{file.name}: cannot be used: {error}[/red]")
         raise typer.Exit(EXIT_USAGE) from None
-    except BrokerUnavailable as error:
-        errors.print(f"[red]{error}[/red]")
-        raise typer.Exit(EXIT_UNAVAILABLE) from None
     report_publish(summary, file.name)
+    if summary.broker_unavailable:
+        errors.print(
+            f"[red]no broker answered at {settings.broker_bootstrap}[/red]: "
+            f"{waiting.pending} events are kept in the outbox ({outbox_path}); "
+            "run `hub outbox flush` once the broker is back."
+        )
+        raise typer.Exit(EXIT_UNAVAILABLE)
     if not summary.clean:
         raise typer.Exit(EXIT_REFUSED_ROWS)
+
+
+@contextmanager
+def progress_bar(file: Path) -> Iterator[Callable[[], None]]:
+    """A progress bar for large extracts on a terminal; silent otherwise."""
+    size = file.stat().st_size
+    if not console.is_terminal or size < LARGE_EXTRACT_BYTES:
+        yield lambda: None
+        return
+    lines = sum(1 for _ in file.open("rb")) - 1
+    with Progress(transient=True, console=console) as progress:
+        task = progress.add_task(f"publishing {file.name}", total=lines)
+        yield lambda: progress.advance(task)
 
 
 def _month(value: str | None) -> dt.date | None:
@@ -179,6 +212,52 @@ def keys_init(
     console.print(f"created a new pseudonymisation key at {path} (keep it out of the repo)")
 
 
+outbox_commands = typer.Typer(help="The producer's durable outbox.", no_args_is_help=True)
+
+
+@outbox_commands.command("status")
+def outbox_status(
+    source: Annotated[str, typer.Option(help="Partner source system.")] = "education",
+) -> None:
+    """How many events wait to be sent, or to be confirmed as recorded by the hub."""
+    settings = HubSettings()
+    with Outbox(settings.outbox_path(source)) as outbox:
+        status = outbox.status()
+    oldest = status.oldest_pending.isoformat(timespec="seconds") if status.oldest_pending else "-"
+    console.print(
+        f"outbox {settings.outbox_path(source)}: {status.pending} waiting to be sent "
+        f"(oldest {oldest}), {status.acknowledged} sent and awaiting the hub's receipt"
+    )
+
+
+@outbox_commands.command("flush")
+def outbox_flush(
+    source: Annotated[str, typer.Option(help="Partner source system.")] = "education",
+) -> None:
+    """Send what is waiting, then forget the events the hub confirms it has recorded."""
+    settings = HubSettings()
+    with Outbox(settings.outbox_path(source)) as outbox:
+        outcome = send_pending(outbox, settings.broker_bootstrap)
+        if outcome.broker_unavailable:
+            errors.print(f"[red]no broker answered at {settings.broker_bootstrap}[/red]")
+            raise typer.Exit(EXIT_UNAVAILABLE)
+        console.print(f"sent {len(outcome.acknowledged)} events ({outcome.failed} failed)")
+        awaiting = outbox.acknowledged_ids(limit=1_000_000)
+        try:
+            recorded = recorded_event_ids(settings.api_url, awaiting)
+        except HubUnreachable as error:
+            errors.print(f"[yellow]{error}[/yellow]; sent events stay in the outbox")
+            raise typer.Exit(EXIT_UNAVAILABLE) from None
+        removed = outbox.remove_recorded(sorted(recorded))
+        status = outbox.status()
+    console.print(
+        f"{removed} events confirmed recorded by the hub and removed; "
+        f"{status.pending} waiting, {status.acknowledged} awaiting receipt"
+    )
+    if outcome.failed or status.pending:
+        raise typer.Exit(EXIT_UNAVAILABLE)
+
+
 def _hub(*args: str) -> subprocess.CompletedProcess[bytes]:
     return subprocess.run([sys.executable, "-m", "hub.cli", *args], check=False)
 
@@ -237,3 +316,4 @@ def register(app: typer.Typer) -> None:
     app.command()(scorecard)
     app.command()(demo)
     app.add_typer(keys, name="keys")
+    app.add_typer(outbox_commands, name="outbox")

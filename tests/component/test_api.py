@@ -46,3 +46,14 @@ def test_health_and_an_unreachable_warehouse(warehouse_dsn: str) -> None:
     response = TestClient(create_app(unreachable)).get("/scorecard")
     assert response.status_code == 503
     assert "cannot reach the warehouse" in response.json()["detail"]
+
+
+def test_receipts_say_which_events_the_hub_recorded(warehouse_dsn: str) -> None:
+    recorded = plan_event(REQUEST, dt.date(2025, 5, 1))
+    with connect(warehouse_dsn) as conn:
+        apply_batch(conn, [recorded])
+    client = TestClient(create_app(warehouse_dsn))
+    unknown = "00000000-0000-5000-8000-000000000000"
+    response = client.post("/receipts", json={"event_ids": [str(recorded.event_id), unknown]})
+    assert response.json() == {"recorded": [str(recorded.event_id)]}
+    assert client.post("/receipts", json={"event_ids": ["not-a-uuid"]}).status_code == 422

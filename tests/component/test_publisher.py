@@ -3,12 +3,12 @@
 import datetime as dt
 from pathlib import Path
 
-import pytest
 from kafka import KafkaConsumer, TopicPartition
 
 from hub.settings import HubSettings
 from producers.identity import Pseudonymiser
-from producers.publisher import BrokerUnavailable, PublishTarget, publish_extract
+from producers.outbox import Outbox
+from producers.publisher import PublishTarget, publish_extract, send_pending
 from producers.synthetic.ehc_plans import generate
 from schemas.catalogue import default_catalogue
 from schemas.codec import decode
@@ -41,7 +41,10 @@ def test_an_extract_arrives_as_pseudonymised_events_and_a_manifest(
     pseudonymiser = Pseudonymiser(hub_settings.pseudonym_key_bytes() or b"", "key-1")
     target = PublishTarget(hub_settings.broker_bootstrap, topic, "education", "c", "E10000018")
 
-    summary = publish_extract(path, target, pseudonymiser, now=dt.datetime.now(dt.UTC))
+    with Outbox(tmp_path / "outbox.sqlite") as outbox:
+        summary = publish_extract(path, target, pseudonymiser, outbox, now=dt.datetime.now(dt.UTC))
+        assert outbox.status().pending == 0
+        assert len(outbox.acknowledged_ids()) == 50  # kept until the hub confirms them
 
     assert (summary.rows_read, summary.rows_sent, summary.rows_refused) == (53, 50, 3)
     assert sorted((r.line, r.reason) for r in summary.refusals) == sorted(
@@ -60,9 +63,27 @@ def test_an_extract_arrives_as_pseudonymised_events_and_a_manifest(
     assert not any(number.encode() in payload for number in nhs_numbers if number)
 
 
-def test_a_missing_broker_is_reported_plainly(tmp_path: Path) -> None:
+def test_a_broker_that_is_down_loses_nothing(hub_settings: HubSettings, tmp_path: Path) -> None:
+    extract = generate(30, seed=9, faults=0)
     path = tmp_path / "plans.csv"
-    path.write_text(generate(1, seed=1, faults=0).csv_text)
-    target = PublishTarget(f"127.0.0.1:{free_port()}", "t", "education", "c", "E10000018")
-    with pytest.raises(BrokerUnavailable, match="is `hub up` running"):
-        publish_extract(path, target, Pseudonymiser(b"k" * 32, "k"), now=dt.datetime.now(dt.UTC))
+    path.write_text(extract.csv_text)
+    pseudonymiser = Pseudonymiser(hub_settings.pseudonym_key_bytes() or b"", "key-1")
+    down = PublishTarget(f"127.0.0.1:{free_port()}", "t", "education", "c", "E10000018")
+    outbox_file = tmp_path / "outbox.sqlite"
+    with Outbox(outbox_file) as outbox:
+        summary = publish_extract(path, down, pseudonymiser, outbox, now=dt.datetime.now(dt.UTC))
+    assert summary.broker_unavailable and summary.rows_sent == 0
+    # the producer process ends; later the broker is back and the outbox is flushed
+    topic = hub_settings.topic("education.events")
+    ensure_topics(hub_settings.broker_bootstrap, [topic])
+    with Outbox(outbox_file) as outbox:
+        assert outbox.status().pending == 31  # 30 events and the manifest
+        outbox._db.execute("UPDATE outbox SET topic = ?", (topic,))  # same broker, test topic
+        outcome = send_pending(outbox, hub_settings.broker_bootstrap)
+        assert len(outcome.acknowledged) == 31 and outcome.failed == 0
+        assert outbox.status().pending == 0
+    decoded = [
+        decode(default_catalogue(), v) for _, v in read_topic(hub_settings.broker_bootstrap, topic)
+    ]
+    assert sorted(d.schema.name for d in decoded).count("EhcPlanIssued") == 30
+    assert [d.schema.name for d in decoded].count("ExtractPublished") == 1
