@@ -24,9 +24,9 @@ app = typer.Typer(
 
 
 def _register_commands() -> None:
-    from hub.commands import data, pipelines, stack, warehouse
+    from hub.commands import bench, data, pipelines, stack, warehouse
 
-    for module in (stack, data, pipelines, warehouse):
+    for module in (stack, data, pipelines, warehouse, bench):
         module.register(app)
 
 

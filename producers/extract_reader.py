@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,8 +67,11 @@ def decode_extract(data: bytes) -> str:
     return data.decode("utf-8-sig", errors="surrogateescape")
 
 
+_UNDECODABLE = re.compile("[\udc80-\udcff]")
+
+
 def _has_undecodable(values: list[str]) -> bool:
-    return any("\udc80" <= ch <= "\udcff" for value in values for ch in value)
+    return any(_UNDECODABLE.search(value) for value in values)
 
 
 def iter_rows(

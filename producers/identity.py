@@ -25,11 +25,10 @@ class InvalidIdentifier(ValueError):
 
 def valid_nhs_number(value: str) -> str:
     """The NHS number in compact form, or InvalidIdentifier (reason code, no value shown)."""
-    compact = nhs.compact(value)
-    if not compact:
+    if not value.strip():
         raise InvalidIdentifier("missing_nhs_number", "NHS number is missing")
     try:
-        return str(nhs.validate(compact))
+        return str(nhs.validate(value))
     except ValidationError as error:
         raise InvalidIdentifier(
             "invalid_nhs_number", f"NHS number is not valid ({_why(error)})"

@@ -106,10 +106,12 @@ class Outbox:
         return [OutboxEntry(r[0], r[1], bytes(r[2]), bytes(r[3]), r[4], r[5]) for r in rows]
 
     def count_attempt(self, event_ids: Sequence[str]) -> None:
+        self._db.execute("BEGIN IMMEDIATE")
         self._db.executemany(
             "UPDATE outbox SET attempts = attempts + 1 WHERE event_id = ?",
             [(e,) for e in event_ids],
         )
+        self._db.execute("COMMIT")
 
     def mark_acknowledged(self, event_ids: Sequence[str]) -> None:
         now = dt.datetime.now(dt.UTC).isoformat()

@@ -1,26 +1,35 @@
-"""Publishing one extract: read, check, pseudonymise, encode, store in the outbox, send.
+"""Publishing: staged outbox chunks go to the broker; acknowledgements are recorded.
 
 Events go to the source's topic keyed by the subject's pseudonym, so one person's
-events stay ordered on one partition. An `ExtractPublished` manifest follows them,
-listing the event ids the extract produced, for reconciliation.
+events stay ordered on one partition; an `ExtractPublished` manifest follows them.
+Whatever the broker does not confirm stays in the outbox for `hub outbox flush`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
-from producers import ehc_plans
-from producers.extract_reader import RowRefusal, decode_extract, iter_rows
 from producers.identity import Pseudonymiser
 from producers.outbox import Outbox, OutboxEntry
+from producers.staging import PublishSummary, PublishTarget, staged_chunks
 from schemas.catalogue import Catalogue, default_catalogue
-from schemas.codec import encode
+
+__all__ = [
+    "BrokerUnavailable",
+    "PublishSummary",
+    "PublishTarget",
+    "SendOutcome",
+    "open_producer",
+    "publish_extract",
+    "send_pending",
+]
 
 SEND_TIMEOUT_S = 30.0
 BOOTSTRAP_TIMEOUT_MS = 5000
@@ -30,33 +39,11 @@ class BrokerUnavailable(RuntimeError):
     """No broker answered at the bootstrap address."""
 
 
-@dataclass
-class PublishSummary:
-    extract_id: str
-    rows_read: int = 0
-    rows_sent: int = 0
-    refusals: list[RowRefusal] = field(default_factory=list)
-    send_failures: int = 0
-    unknown_columns: tuple[str, ...] = ()
-    event_ids: tuple[str, ...] = ()
-    broker_unavailable: bool = False
-
-    @property
-    def rows_refused(self) -> int:
-        return len(self.refusals)
-
-    @property
-    def clean(self) -> bool:
-        return not self.refusals and not self.send_failures
-
-
 @dataclass(frozen=True)
-class PublishTarget:
-    bootstrap: str
-    topic: str
-    source_system: str
-    contract_id: str
-    area_code: str
+class SendOutcome:
+    acknowledged: tuple[str, ...]
+    failed: int
+    broker_unavailable: bool = False
 
 
 def open_producer(bootstrap: str) -> KafkaProducer:
@@ -65,6 +52,7 @@ def open_producer(bootstrap: str) -> KafkaProducer:
             bootstrap_servers=bootstrap,
             acks="all",
             linger_ms=5,
+            batch_size=256 * 1024,
             retries=5,
             client_id="hub-producer",
             request_timeout_ms=int(SEND_TIMEOUT_S * 1000),
@@ -76,87 +64,17 @@ def open_producer(bootstrap: str) -> KafkaProducer:
         ) from None
 
 
-@dataclass(frozen=True)
-class SendOutcome:
-    acknowledged: tuple[str, ...]
-    failed: int
-    broker_unavailable: bool = False
-
-
-def stage_extract(
-    path: Path,
-    target: PublishTarget,
-    pseudonymiser: Pseudonymiser,
-    outbox: Outbox,
-    *,
-    now: dt.datetime,
-    catalogue: Catalogue | None = None,
-    on_row: Callable[[], None] | None = None,
-) -> PublishSummary:
-    """Check, pseudonymise and encode every row, and store the good ones (and a manifest)
-    in the outbox in one transaction. Nothing is sent yet."""
-    catalogue = catalogue or default_catalogue()
-    content = path.read_bytes()
-    context = ehc_plans.PublishContext(
-        source_system=target.source_system,
-        contract_id=target.contract_id,
-        area_code=target.area_code,
-        extract_id=pseudonymiser.extract_id(content),
-        recorded_at=now,
-        today=now.date(),
-    )
-    header, rows = iter_rows(
-        decode_extract(content), ehc_plans.REQUIRED_COLUMNS, ehc_plans.KNOWN_COLUMNS
-    )
-    summary = PublishSummary(str(context.extract_id), unknown_columns=header.unknown_columns)
-    schema = catalogue.latest(ehc_plans.EVENT_TYPE)
-    entries: list[OutboxEntry] = []
-    for row in rows:
-        summary.rows_read += 1
-        result = (
-            row
-            if isinstance(row, RowRefusal)
-            else ehc_plans.record_or_refusal(row, context, pseudonymiser)
-        )
-        if isinstance(result, RowRefusal):
-            summary.refusals.append(result)
-        else:
-            entries.append(
-                OutboxEntry(
-                    event_id=result["event_id"],
-                    topic=target.topic,
-                    key=result["subject"]["nhs_pseudonym"].encode("ascii"),
-                    value=encode(schema, result),
-                    extract_id=summary.extract_id,
-                )
-            )
-        if on_row is not None:
-            on_row()
-    summary.event_ids = tuple(e.event_id for e in entries)
-    manifest = {
-        "extract_id": summary.extract_id,
-        "event_type": ehc_plans.EVENT_TYPE,
-        "source_system": target.source_system,
-        "contract_id": target.contract_id,
-        "area_code": target.area_code,
-        "published_at": now,
-        "rows_read": summary.rows_read,
-        "rows_sent": len(entries),
-        "rows_refused": summary.rows_refused,
-        "event_ids": list(summary.event_ids),
-    }
-    entries.append(
-        OutboxEntry(
-            event_id=f"manifest:{summary.extract_id}",
-            topic=target.topic,
-            key=summary.extract_id.encode("ascii"),
-            value=encode(catalogue.latest("ExtractPublished"), manifest),
-            extract_id=summary.extract_id,
-            kind="manifest",
-        )
-    )
-    outbox.enqueue(entries)
-    return summary
+def _confirm(outbox: Outbox, futures: Sequence[tuple[OutboxEntry, Any]]) -> tuple[list[str], int]:
+    confirmed: list[str] = []
+    failed = 0
+    for entry, future in futures:
+        try:
+            future.get(timeout=SEND_TIMEOUT_S)
+            confirmed.append(entry.event_id)
+        except KafkaError:
+            failed += 1
+    outbox.mark_acknowledged(confirmed)
+    return confirmed, failed
 
 
 def send_pending(outbox: Outbox, bootstrap: str, *, batch: int = 5_000) -> SendOutcome:
@@ -172,16 +90,10 @@ def send_pending(outbox: Outbox, bootstrap: str, *, batch: int = 5_000) -> SendO
             outbox.count_attempt([e.event_id for e in entries])
             futures = [(e, producer.send(e.topic, key=e.key, value=e.value)) for e in entries]
             producer.flush(timeout=SEND_TIMEOUT_S)
-            confirmed = []
-            for entry, future in futures:
-                try:
-                    future.get(timeout=SEND_TIMEOUT_S)
-                    confirmed.append(entry.event_id)
-                except KafkaError:
-                    failed += 1
-            outbox.mark_acknowledged(confirmed)
+            confirmed, missed = _confirm(outbox, futures)
             acknowledged.extend(confirmed)
-            if len(confirmed) < len(entries):
+            failed += missed
+            if missed:
                 break  # the broker is failing: leave the rest for the next flush
     finally:
         producer.close(timeout=SEND_TIMEOUT_S)
@@ -199,14 +111,37 @@ def publish_extract(
     catalogue: Catalogue | None = None,
     on_row: Callable[[], None] | None = None,
 ) -> PublishSummary:
-    """Stage an extract in the outbox, then send it. Rows refused at source are listed
-    with line and reason; events the broker did not confirm stay in the outbox."""
-    summary = stage_extract(
-        path, target, pseudonymiser, outbox, now=now, catalogue=catalogue, on_row=on_row
+    """Stage an extract in the outbox chunk by chunk, sending each chunk once it is on disk.
+
+    Rows refused at source are listed with line and reason; events the broker did not
+    confirm stay in the outbox. Anything left from earlier runs is sent afterwards.
+    """
+    catalogue = catalogue or default_catalogue()
+    summaries: list[PublishSummary] = []
+    chunks = staged_chunks(
+        path, target, pseudonymiser, outbox, summaries, now=now, catalogue=catalogue, on_row=on_row
     )
-    outcome = send_pending(outbox, target.bootstrap)
+    try:
+        producer = open_producer(target.bootstrap)
+    except BrokerUnavailable:
+        for _ in chunks:
+            pass  # keep every event in the outbox for a later flush
+        summaries[0].broker_unavailable = True
+        summaries[0].send_failures = len(summaries[0].event_ids)
+        return summaries[0]
+    futures: list[tuple[OutboxEntry, Any]] = []
+    try:
+        for chunk in chunks:
+            futures.extend((e, producer.send(e.topic, key=e.key, value=e.value)) for e in chunk)
+        producer.flush(timeout=SEND_TIMEOUT_S)
+        confirmed, _ = _confirm(outbox, futures)
+    finally:
+        producer.close(timeout=SEND_TIMEOUT_S)
+    outbox.remove_acknowledged_manifests()
+    summary = summaries[0]
     mine = set(summary.event_ids)
-    summary.rows_sent = sum(1 for event_id in outcome.acknowledged if event_id in mine)
+    summary.rows_sent = sum(1 for event_id in confirmed if event_id in mine)
     summary.send_failures = len(mine) - summary.rows_sent
-    summary.broker_unavailable = outcome.broker_unavailable
+    if outbox.status().pending and not summary.send_failures:
+        send_pending(outbox, target.bootstrap)  # leftovers of earlier, interrupted runs
     return summary

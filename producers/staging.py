@@ -1,0 +1,149 @@
+"""Turning an extract into encoded events in the outbox, chunk by chunk, with refusals.
+
+Each chunk is committed to the outbox before it is handed on, so the publisher can
+send it while the next chunk is being checked: nothing reaches the broker that is not
+already on disk. The manifest parts come last, once every event id is known.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from producers import ehc_plans
+from producers.extract_reader import RowRefusal, decode_extract, iter_rows
+from producers.identity import Pseudonymiser
+from producers.outbox import Outbox, OutboxEntry
+from schemas.catalogue import Catalogue
+from schemas.codec import encode
+
+CHUNK_ROWS = 2_000
+MANIFEST_IDS_PER_PART = 10_000
+
+
+@dataclass(frozen=True)
+class PublishTarget:
+    bootstrap: str
+    topic: str
+    source_system: str
+    contract_id: str
+    area_code: str
+
+
+@dataclass
+class PublishSummary:
+    extract_id: str
+    rows_read: int = 0
+    rows_sent: int = 0
+    refusals: list[RowRefusal] = field(default_factory=list)
+    send_failures: int = 0
+    unknown_columns: tuple[str, ...] = ()
+    event_ids: list[str] = field(default_factory=list)
+    broker_unavailable: bool = False
+
+    @property
+    def rows_refused(self) -> int:
+        return len(self.refusals)
+
+    @property
+    def clean(self) -> bool:
+        return not self.refusals and not self.send_failures and not self.broker_unavailable
+
+
+def staged_chunks(
+    path: Path,
+    target: PublishTarget,
+    pseudonymiser: Pseudonymiser,
+    outbox: Outbox,
+    summary_out: list[PublishSummary],
+    *,
+    now: dt.datetime,
+    catalogue: Catalogue,
+    on_row: Callable[[], None] | None = None,
+) -> Iterator[list[OutboxEntry]]:
+    """Yield chunks of entries already committed to the outbox; the summary is filled in."""
+    content = path.read_bytes()
+    context = ehc_plans.PublishContext(
+        source_system=target.source_system,
+        contract_id=target.contract_id,
+        area_code=target.area_code,
+        extract_id=pseudonymiser.extract_id(content),
+        recorded_at=now,
+        today=now.date(),
+    )
+    header, rows = iter_rows(
+        decode_extract(content), ehc_plans.REQUIRED_COLUMNS, ehc_plans.KNOWN_COLUMNS
+    )
+    summary = PublishSummary(str(context.extract_id), unknown_columns=header.unknown_columns)
+    summary_out.append(summary)
+    schema = catalogue.latest(ehc_plans.EVENT_TYPE)
+    chunk: list[OutboxEntry] = []
+    for row in rows:
+        summary.rows_read += 1
+        result = (
+            row
+            if isinstance(row, RowRefusal)
+            else ehc_plans.record_or_refusal(row, context, pseudonymiser)
+        )
+        if isinstance(result, RowRefusal):
+            summary.refusals.append(result)
+        else:
+            chunk.append(
+                OutboxEntry(
+                    event_id=result["event_id"],
+                    topic=target.topic,
+                    key=result["subject"]["nhs_pseudonym"].encode("ascii"),
+                    value=encode(schema, result),
+                    extract_id=summary.extract_id,
+                )
+            )
+            summary.event_ids.append(result["event_id"])
+        if on_row is not None:
+            on_row()
+        if len(chunk) >= CHUNK_ROWS:
+            outbox.enqueue(chunk)
+            yield chunk
+            chunk = []
+    chunk.extend(manifest_entries(summary, target, catalogue, now))
+    outbox.enqueue(chunk)
+    yield chunk
+
+
+def manifest_entries(
+    summary: PublishSummary, target: PublishTarget, catalogue: Catalogue, now: dt.datetime
+) -> list[OutboxEntry]:
+    """The extract's manifest, in parts small enough for one broker message each."""
+    schema = catalogue.latest("ExtractPublished")
+    ids = summary.event_ids
+    chunks = [
+        ids[i : i + MANIFEST_IDS_PER_PART] for i in range(0, len(ids), MANIFEST_IDS_PER_PART)
+    ] or [[]]
+    entries = []
+    for part, chunk in enumerate(chunks, start=1):
+        manifest = {
+            "extract_id": summary.extract_id,
+            "event_type": ehc_plans.EVENT_TYPE,
+            "source_system": target.source_system,
+            "contract_id": target.contract_id,
+            "area_code": target.area_code,
+            "published_at": now,
+            "rows_read": summary.rows_read,
+            "rows_sent": len(ids),
+            "rows_refused": summary.rows_refused,
+            "part": part,
+            "parts": len(chunks),
+            "event_ids": chunk,
+        }
+        entries.append(
+            OutboxEntry(
+                event_id=f"manifest:{summary.extract_id}:{part}",
+                topic=target.topic,
+                key=summary.extract_id.encode("ascii"),
+                value=encode(schema, manifest),
+                extract_id=summary.extract_id,
+                kind="manifest",
+            )
+        )
+    return entries
