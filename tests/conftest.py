@@ -112,3 +112,12 @@ def hub_settings(
         streams_session_timeout_s=6.0,
         pseudonym_key=pseudonym_key,
     )
+
+
+@pytest.fixture(scope="session")
+def prefect_harness() -> Iterator[None]:
+    """One temporary Prefect server for the whole session (starting one takes ~20 s)."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=180):
+        yield
