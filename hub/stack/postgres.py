@@ -58,6 +58,10 @@ class EmbeddedPostgres:
     log_file: Path | None = None
     process: subprocess.Popen[bytes] | None = field(default=None, init=False)
 
+    def __post_init__(self) -> None:
+        # postgres resolves relative paths against its data directory, not our cwd
+        self.data_dir = self.data_dir.resolve()
+
     @property
     def pgdata(self) -> Path:
         return self.data_dir / "pgdata"

@@ -147,7 +147,11 @@ class Supervisor:
         for child in self.children:
             if self._stopping.is_set():
                 return
-            self._start(child)
+            try:
+                self._start(child)
+            except Exception as error:  # any start failure ends `hub up` with a clear message
+                log = log_dir(self.settings.state_dir) / f"{child.name}.log"
+                raise StackError(f"{child.name} did not start: {error} (see {log})") from None
             self._wait_healthy(child)
             self.say(f"{child.name:<9} up  {child.address}")
             self._save(state)
@@ -159,7 +163,7 @@ class Supervisor:
             data_dir=s.state_dir / "postgres",
             port=s.warehouse_port,
             host=s.warehouse_host,
-            log_file=logs / "postgres.log",
+            log_file=logs / "warehouse.log",
         )
         broker = EmbeddedBroker(
             port=s.broker_port, host=s.broker_host, log_file=logs / "broker.log"
