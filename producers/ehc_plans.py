@@ -123,3 +123,20 @@ def record_or_refusal(
         return plan_record(row, context, pseudonymiser)
     except (RowInvalid, InvalidIdentifier) as error:
         return RowRefusal(row.line, error.reason, str(error))
+
+
+@dataclass(frozen=True)
+class EhcPlansExtract:
+    """The EHC plans extract as a row converter for the publisher."""
+
+    event_type: str = EVENT_TYPE
+    required_columns: tuple[str, ...] = REQUIRED_COLUMNS
+    known_columns: tuple[str, ...] = KNOWN_COLUMNS
+
+    def record_or_refusal(
+        self, row: ExtractRow, context: PublishContext, pseudonymiser: Pseudonymiser
+    ) -> dict[str, Any] | RowRefusal:
+        return record_or_refusal(row, context, pseudonymiser)
+
+
+EHC_PLANS = EhcPlansExtract()

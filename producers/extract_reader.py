@@ -42,7 +42,8 @@ class ExtractHeader:
     unknown_columns: tuple[str, ...]
 
 
-def _normalise(column: str) -> str:
+def normalise_column(column: str) -> str:
+    """Header names are matched case-insensitively, spaces read as underscores."""
     return column.strip().lower().replace(" ", "_")
 
 
@@ -52,7 +53,7 @@ def read_header(
     if not text_lines or not text_lines[0].strip():
         raise ExtractUnreadable("the extract is empty: expected a header row")
     header = next(csv.reader([text_lines[0]]))
-    columns = tuple(_normalise(c) for c in header)
+    columns = tuple(normalise_column(c) for c in header)
     missing = [c for c in required if c not in columns]
     if missing:
         raise ExtractUnreadable(f"required columns missing from the header: {', '.join(missing)}")

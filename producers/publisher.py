@@ -16,9 +16,10 @@ from typing import Any
 from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
+from producers.ehc_plans import EHC_PLANS
 from producers.identity import Pseudonymiser
 from producers.outbox import Outbox, OutboxEntry
-from producers.staging import PublishSummary, PublishTarget, staged_chunks
+from producers.staging import PublishSummary, PublishTarget, RowConverter, staged_chunks
 from schemas.catalogue import Catalogue, default_catalogue
 
 __all__ = [
@@ -110,6 +111,7 @@ def publish_extract(
     now: dt.datetime,
     catalogue: Catalogue | None = None,
     on_row: Callable[[], None] | None = None,
+    converter: RowConverter = EHC_PLANS,
 ) -> PublishSummary:
     """Stage an extract in the outbox chunk by chunk, sending each chunk once it is on disk.
 
@@ -119,7 +121,15 @@ def publish_extract(
     catalogue = catalogue or default_catalogue()
     summaries: list[PublishSummary] = []
     chunks = staged_chunks(
-        path, target, pseudonymiser, outbox, summaries, now=now, catalogue=catalogue, on_row=on_row
+        path,
+        target,
+        pseudonymiser,
+        outbox,
+        summaries,
+        now=now,
+        catalogue=catalogue,
+        on_row=on_row,
+        converter=converter,
     )
     try:
         producer = open_producer(target.bootstrap)

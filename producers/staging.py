@@ -11,9 +11,10 @@ import datetime as dt
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Protocol
 
 from producers import ehc_plans
-from producers.extract_reader import RowRefusal, decode_extract, iter_rows
+from producers.extract_reader import ExtractRow, RowRefusal, decode_extract, iter_rows
 from producers.identity import Pseudonymiser
 from producers.outbox import Outbox, OutboxEntry
 from schemas.catalogue import Catalogue
@@ -21,6 +22,23 @@ from schemas.codec import encode
 
 CHUNK_ROWS = 2_000
 MANIFEST_IDS_PER_PART = 10_000
+
+
+class RowConverter(Protocol):
+    """Turns the rows of one kind of extract into event records, or says why not."""
+
+    @property
+    def event_type(self) -> str: ...
+
+    @property
+    def required_columns(self) -> tuple[str, ...]: ...
+
+    @property
+    def known_columns(self) -> tuple[str, ...]: ...
+
+    def record_or_refusal(
+        self, row: ExtractRow, context: ehc_plans.PublishContext, pseudonymiser: Pseudonymiser
+    ) -> dict[str, Any] | RowRefusal: ...
 
 
 @dataclass(frozen=True)
@@ -62,6 +80,7 @@ def staged_chunks(
     now: dt.datetime,
     catalogue: Catalogue,
     on_row: Callable[[], None] | None = None,
+    converter: RowConverter = ehc_plans.EHC_PLANS,
 ) -> Iterator[list[OutboxEntry]]:
     """Yield chunks of entries already committed to the outbox; the summary is filled in."""
     content = path.read_bytes()
@@ -74,18 +93,18 @@ def staged_chunks(
         today=now.date(),
     )
     header, rows = iter_rows(
-        decode_extract(content), ehc_plans.REQUIRED_COLUMNS, ehc_plans.KNOWN_COLUMNS
+        decode_extract(content), converter.required_columns, converter.known_columns
     )
     summary = PublishSummary(str(context.extract_id), unknown_columns=header.unknown_columns)
     summary_out.append(summary)
-    schema = catalogue.latest(ehc_plans.EVENT_TYPE)
+    schema = catalogue.latest(converter.event_type)
     chunk: list[OutboxEntry] = []
     for row in rows:
         summary.rows_read += 1
         result = (
             row
             if isinstance(row, RowRefusal)
-            else ehc_plans.record_or_refusal(row, context, pseudonymiser)
+            else converter.record_or_refusal(row, context, pseudonymiser)
         )
         if isinstance(result, RowRefusal):
             summary.refusals.append(result)
@@ -94,7 +113,7 @@ def staged_chunks(
                 OutboxEntry(
                     event_id=result["event_id"],
                     topic=target.topic,
-                    key=result["subject"]["nhs_pseudonym"].encode("ascii"),
+                    key=partition_key(result),
                     value=encode(schema, result),
                     extract_id=summary.extract_id,
                 )
@@ -106,13 +125,24 @@ def staged_chunks(
             outbox.enqueue(chunk)
             yield chunk
             chunk = []
-    chunk.extend(manifest_entries(summary, target, catalogue, now))
+    chunk.extend(manifest_entries(summary, target, catalogue, now, converter.event_type))
     outbox.enqueue(chunk)
     yield chunk
 
 
+def partition_key(record: dict[str, Any]) -> bytes:
+    """One person's events share a partition, so they are applied in order."""
+    subject = record["subject"]
+    pseudonym = subject["nhs_pseudonym"] or subject["upn_pseudonym"]
+    return str(pseudonym).encode("ascii")
+
+
 def manifest_entries(
-    summary: PublishSummary, target: PublishTarget, catalogue: Catalogue, now: dt.datetime
+    summary: PublishSummary,
+    target: PublishTarget,
+    catalogue: Catalogue,
+    now: dt.datetime,
+    event_type: str = ehc_plans.EVENT_TYPE,
 ) -> list[OutboxEntry]:
     """The extract's manifest, in parts small enough for one broker message each."""
     schema = catalogue.latest("ExtractPublished")
@@ -124,7 +154,7 @@ def manifest_entries(
     for part, chunk in enumerate(chunks, start=1):
         manifest = {
             "extract_id": summary.extract_id,
-            "event_type": ehc_plans.EVENT_TYPE,
+            "event_type": event_type,
             "source_system": target.source_system,
             "contract_id": target.contract_id,
             "area_code": target.area_code,

@@ -20,11 +20,16 @@ from rich.progress import Progress
 from rich.table import Table
 
 from hub.settings import HubSettings
+from producers.ehc_plans import EHC_PLANS
 from producers.extract_reader import ExtractUnreadable
 from producers.identity import Pseudonymiser
+from producers.mapped_extract import mapped_extract
 from producers.outbox import Outbox
 from producers.publisher import PublishSummary, PublishTarget, publish_extract, send_pending
 from producers.receipts import HubUnreachable, recorded_event_ids
+from producers.source_mapping import MappingInvalid, find_extract
+from producers.staging import RowConverter
+from schemas.catalogue import default_catalogue
 from streams.topics import SOURCE_BY_SYSTEM
 from warehouse.connection import WarehouseUnavailable, connect
 from warehouse.scorecard import scorecard_document
@@ -36,6 +41,7 @@ EXIT_REFUSED_ROWS = 1
 EXIT_USAGE = 2
 EXIT_UNAVAILABLE = 3
 LARGE_EXTRACT_BYTES = 1_000_000
+EHC_PLANS_EXTRACT = "ehc_plans_issued"
 
 
 def pseudonymiser_from(settings: HubSettings) -> Pseudonymiser:
@@ -69,23 +75,40 @@ def report_publish(summary: PublishSummary, file_name: str) -> None:
     )
 
 
+def converter_for(source: str, extract: str) -> RowConverter:
+    """The row converter of a source system's extract, or a usage error naming what exists."""
+    if source not in SOURCE_BY_SYSTEM:
+        errors.print(
+            f"[red]unknown source {source!r}[/red]: choose one of {', '.join(SOURCE_BY_SYSTEM)}"
+        )
+        raise typer.Exit(EXIT_USAGE)
+    if source == "education" and extract == EHC_PLANS_EXTRACT:
+        return EHC_PLANS
+    try:
+        return mapped_extract(find_extract(source, extract), default_catalogue())
+    except MappingInvalid as error:
+        errors.print(f"[red]{error}[/red]")
+        raise typer.Exit(EXIT_USAGE) from None
+
+
 def produce(
     file: Annotated[
         Path,
         typer.Argument(
-            help="CSV extract of issued EHC plans.", exists=True, dir_okay=False, readable=True
+            help="CSV extract from a partner system.", exists=True, dir_okay=False, readable=True
         ),
     ],
     source: Annotated[str, typer.Option(help="Partner source system publishing the extract.")],
+    extract: Annotated[
+        str,
+        typer.Option(
+            help="Which extract of the source system (see producers/mappings/<source>.yaml)."
+        ),
+    ] = EHC_PLANS_EXTRACT,
 ) -> None:
     """Publish a partner extract: check, pseudonymise and send each row as an Avro event."""
     settings = HubSettings()
-    if source != "education":
-        errors.print(
-            f"[red]unknown source {source!r}[/red]: the EHC plans extract comes from "
-            "`education` (the council SEN team); other sources arrive with later work."
-        )
-        raise typer.Exit(EXIT_USAGE)
+    converter = converter_for(source, extract)
     target = PublishTarget(
         bootstrap=settings.broker_bootstrap,
         topic=settings.topic(SOURCE_BY_SYSTEM[source]),
@@ -105,6 +128,7 @@ def produce(
                     outbox,
                     now=dt.datetime.now(dt.UTC),
                     on_row=advance,
+                    converter=converter,
                 )
             waiting = outbox.status()
     except ExtractUnreadable as error:

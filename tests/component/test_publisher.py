@@ -1,6 +1,7 @@
 """Publishing an extract to the real embedded broker: what arrives, how it is keyed, refusals."""
 
 import datetime as dt
+import random
 from pathlib import Path
 
 from kafka import KafkaConsumer, TopicPartition
@@ -87,3 +88,43 @@ def test_a_broker_that_is_down_loses_nothing(hub_settings: HubSettings, tmp_path
     ]
     assert sorted(d.schema.name for d in decoded).count("EhcPlanIssued") == 30
     assert [d.schema.name for d in decoded].count("ExtractPublished") == 1
+
+
+def test_hub_produce_publishes_a_mapped_health_extract_with_per_row_refusals(
+    hub_settings: HubSettings, tmp_path: Path
+) -> None:
+    from producers.synthetic.nhs_numbers import synthetic_nhs_number, with_wrong_check_digit
+    from tests.support.processes import run_hub
+
+    rng = random.Random(3)
+    good = [synthetic_nhs_number(rng) for _ in range(20)]
+    rows = [f"R{i},{nhs},SLT,2026-0{1 + i % 9}-10,GP" for i, nhs in enumerate(good)]
+    rows.insert(5, f"RX,{with_wrong_check_digit(good[0])},OT,2026-02-01,GP")
+    rows.insert(9, f"RY,{good[1]},ACUPUNCTURE,2026-02-01,GP")
+    path = tmp_path / "therapy_referrals.csv"
+    path.write_text(
+        "REFERRAL_ID,NHS_NUMBER,SERVICE,REFERRAL_DATE,REFERRAL_SOURCE\n" + "\n".join(rows)
+    )
+    topic = hub_settings.topic("health.events")
+    ensure_topics(hub_settings.broker_bootstrap, [topic])
+
+    result = run_hub(
+        hub_settings, "produce", "--source", "health", "--extract", "therapy_referrals", str(path)
+    )
+
+    assert result.returncode == 1, result.stderr
+    assert "line 7: invalid_nhs_number" in result.stderr
+    assert "line 11: unknown_code" in result.stderr
+    assert "read 22 rows: 20 sent, 2 refused" in " ".join(result.stdout.split())
+    assert not any(nhs in result.stdout + result.stderr for nhs in good)
+    decoded = [
+        decode(default_catalogue(), v) for _, v in read_topic(hub_settings.broker_bootstrap, topic)
+    ]
+    referrals = [d.record for d in decoded if d.schema.name == "TherapyReferralReceived"]
+    [manifest] = [d.record for d in decoded if d.schema.name == "ExtractPublished"]
+    assert len(referrals) == 20 and {r["therapy_type"] for r in referrals} == {"SALT"}
+    assert manifest["event_type"] == "TherapyReferralReceived"
+
+    unknown = run_hub(hub_settings, "produce", "--source", "health", "--extract", "x", str(path))
+    assert unknown.returncode == 2
+    assert "therapy_referrals" in unknown.stderr
