@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,11 @@ def _plans_stored(settings: HubSettings) -> int:
     with connect(settings.warehouse_dsn()) as conn:
         row = conn.execute("SELECT count(*) FROM events").fetchone()
     return int(row[0]) if row else 0
+
+
+def _healthy_status(settings: HubSettings) -> subprocess.CompletedProcess[str] | None:
+    status = run_hub(settings, "status", "--format", "json")
+    return status if status.returncode == 0 else None
 
 
 @pytest.mark.usefixtures("prefect_harness")
@@ -57,7 +63,10 @@ def test_reconcile_flow_stores_its_results_and_status_reports_them(
         }
         assert list(events_stored.values()) == [extract.truth.plans]
 
-        status = run_hub(hub_settings, "status", "--format", "json")
+        # the worker's first heartbeat may still be due: wait for a healthy report
+        status = wait_for(
+            lambda: _healthy_status(hub_settings), timeout=60, what="hub status to report healthy"
+        )
         document = json.loads(status.stdout)
         assert [p["check"] for p in document["pipelines"]] == ["reconciliation", "data quality"]
         assert all(p["passed"] for p in document["pipelines"])
