@@ -101,7 +101,9 @@ class HubSettings(BaseSettings):
         """The HMAC key from env, or from a file; None when none is configured."""
         if self.pseudonym_key is not None:
             return self.pseudonym_key.get_secret_value().encode("utf-8")
-        for path in (self.pseudonym_key_file, self.default_key_file):
-            if path is not None and path.exists():
-                return path.read_bytes().strip()
+        if self.pseudonym_key_file is not None:
+            # a key file that was named but is missing is an error, never a silent fallback
+            return self.pseudonym_key_file.read_bytes().strip()
+        if self.default_key_file.exists():
+            return self.default_key_file.read_bytes().strip()
         return None

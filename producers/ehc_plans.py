@@ -7,6 +7,7 @@ plain function of one row, so a partner gets one clear reason per refused line.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +22,8 @@ KNOWN_COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 PRIMARY_NEEDS = frozenset(
     {"SPLD", "MLD", "SLD", "PMLD", "SEMH", "SLCN", "HI", "VI", "MSI", "PD", "ASD", "OTH", "NSA"}
 )
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+UK_DATE = re.compile(r"\d{1,2}/\d{1,2}/\d{4}")
 TRUE_FLAGS = frozenset({"y", "yes", "true", "1"})
 FALSE_FLAGS = frozenset({"", "n", "no", "false", "0"})
 
@@ -48,10 +51,12 @@ def parse_date(value: str, column: str) -> dt.date:
     if not value:
         raise RowInvalid(f"missing_{column}", f"{column} is missing")
     try:
-        if "/" in value:
+        if UK_DATE.fullmatch(value):
             day, month, year = value.split("/")
             return dt.date(int(year), int(month), int(day))
-        return dt.date.fromisoformat(value)
+        if ISO_DATE.fullmatch(value):
+            return dt.date.fromisoformat(value)
+        raise ValueError("neither format")
     except ValueError:
         raise RowInvalid(
             "invalid_date", f"{column} is not a date (use YYYY-MM-DD or DD/MM/YYYY)"

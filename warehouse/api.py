@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from warehouse.connection import WarehouseUnavailable, connect
 from warehouse.scorecard import scorecard_document
 
-MONTH = r"^\d{4}-\d{2}$"
+MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
 
 
 def warehouse(request: Request) -> Iterator[Connection]:

@@ -45,7 +45,14 @@ EHC_PLANS_EXTRACT = "ehc_plans_issued"
 
 
 def pseudonymiser_from(settings: HubSettings) -> Pseudonymiser:
-    key = settings.pseudonym_key_bytes()
+    try:
+        key = settings.pseudonym_key_bytes()
+    except OSError as error:
+        errors.print(
+            f"[red]HUB_PSEUDONYM_KEY_FILE names {settings.pseudonym_key_file}, which cannot be"
+            f" read ({error.strerror}).[/red] Point it at the key file the contract names."
+        )
+        raise typer.Exit(EXIT_USAGE) from None
     if key is None:
         errors.print(
             "[red]No pseudonymisation key.[/red] Set HUB_PSEUDONYM_KEY_FILE (or HUB_PSEUDONYM_KEY),"

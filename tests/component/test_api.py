@@ -38,6 +38,7 @@ def test_scorecard_for_a_span_of_months(warehouse_dsn: str) -> None:
     kpis = client.get("/scorecard", params={"from": "2025-08", "to": "2025-08"}).json()["kpis"]
     assert {k["denominator"] for k in kpis} == {1}
     assert client.get("/scorecard", params={"from": "August"}).status_code == 422
+    assert client.get("/scorecard", params={"from": "2025-13"}).status_code == 422
 
 
 def test_health_and_an_unreachable_warehouse(warehouse_dsn: str) -> None:

@@ -49,6 +49,20 @@ def test_produce_without_a_key_says_how_to_make_one(
     assert "hub keys init" in result.output
 
 
+def test_a_named_key_file_that_is_missing_is_an_error_not_a_fallback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HUB_STATE_DIR", str(tmp_path))
+    monkeypatch.delenv("HUB_PSEUDONYM_KEY", raising=False)
+    runner.invoke(app, ["keys", "init"])  # a default key exists...
+    monkeypatch.setenv("HUB_PSEUDONYM_KEY_FILE", str(tmp_path / "contract-key.bin"))
+    extract = tmp_path / "plans.csv"
+    extract.write_text("plan_reference,nhs_number,request_date,issue_date\n")
+    result = runner.invoke(app, ["produce", "--source", "education", str(extract)])
+    assert result.exit_code == 2  # ...but the named one is used or nothing is
+    assert "contract-key.bin" in " ".join(result.output.split())
+
+
 def test_produce_refuses_an_unusable_extract_and_an_unknown_source(
     env: HubSettings, tmp_path: Path
 ) -> None:

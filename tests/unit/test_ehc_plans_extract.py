@@ -152,3 +152,13 @@ def test_extract_row_values_are_trimmed() -> None:
     [row] = list(rows)
     assert isinstance(row, ExtractRow)
     assert row.values["plan_reference"] == "P1"
+
+
+@pytest.mark.parametrize("value", ["20250106", "2025-W02-1", "2025-1-6", "6.1.2025", "31/02/2025"])
+def test_only_the_two_documented_date_formats_are_accepted(value: str) -> None:
+    from producers.ehc_plans import RowInvalid, parse_date
+
+    with pytest.raises(RowInvalid) as refused:
+        parse_date(value, "issue_date")
+    assert refused.value.reason == "invalid_date"
+    assert value not in str(refused.value)
