@@ -24,9 +24,9 @@ app = typer.Typer(
 
 
 def _register_commands() -> None:
-    from hub.commands import bench, data, pipelines, stack, warehouse
+    from hub.commands import bench, data, pipelines, quarantine, stack, warehouse
 
-    for module in (stack, data, pipelines, warehouse, bench):
+    for module in (stack, data, pipelines, quarantine, warehouse, bench):
         module.register(app)
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import psycopg
 
@@ -28,3 +30,36 @@ def count_by_reason(conn: psycopg.Connection) -> dict[str, int]:
         "SELECT reason, count(*) FROM quarantined_messages GROUP BY reason ORDER BY reason"
     ).fetchall()
     return {reason: int(count) for reason, count in rows}
+
+
+@dataclass(frozen=True)
+class QuarantinedMessage:
+    """Where a refused message came from and why; its bytes are not carried here."""
+
+    id: int
+    topic: str
+    partition: int
+    offset: int
+    reason: str
+    detail: str
+    received_at: dt.datetime
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "topic": self.topic,
+            "partition": self.partition,
+            "offset": self.offset,
+            "reason": self.reason,
+            "detail": self.detail,
+            "received_at": self.received_at.isoformat(),
+        }
+
+
+def recent(conn: psycopg.Connection, limit: int = 50) -> list[QuarantinedMessage]:
+    rows = conn.execute(
+        'SELECT id, topic, partition, "offset", reason, detail, received_at'
+        " FROM quarantined_messages ORDER BY id DESC LIMIT %s",
+        (limit,),
+    ).fetchall()
+    return [QuarantinedMessage(*row) for row in rows]

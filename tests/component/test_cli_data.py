@@ -103,3 +103,28 @@ def test_scorecard_on_an_empty_warehouse_and_an_unreachable_one(
     down = runner.invoke(app, ["scorecard"])
     assert down.exit_code == 3
     assert "cannot reach the warehouse" in down.output
+
+
+def test_quarantine_list_counts_refusals_by_reason_without_their_content(
+    env: HubSettings,
+) -> None:
+    from warehouse.connection import connect
+    from warehouse.quarantine import quarantine
+
+    secret = b"\xc3\x01 payload that must never be printed"
+    rows = [
+        ("education.events", 0, offset, reason, f"detail {offset}", secret)
+        for offset, reason in enumerate(["schema_unknown", "invalid_avro", "schema_unknown"])
+    ]
+    assert "nothing is in quarantine" in runner.invoke(app, ["quarantine", "list"]).output
+    with connect(env.warehouse_dsn()) as conn:
+        quarantine(conn, rows)
+
+    listed = runner.invoke(app, ["quarantine", "list", "--format", "json"])
+    assert listed.exit_code == 0
+    document = json.loads(listed.output)
+    assert document["by_reason"] == {"invalid_avro": 1, "schema_unknown": 2}
+    assert [m["offset"] for m in document["messages"]] == [2, 1, 0]
+    table = runner.invoke(app, ["quarantine", "list", "--limit", "1"])
+    assert "schema_unknown" in table.output and "Most recent 1" in table.output
+    assert "payload" not in listed.output + table.output

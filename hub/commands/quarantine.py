@@ -1,0 +1,73 @@
+"""`hub quarantine list`: the messages the hub refused, by reason, so none vanishes unseen.
+
+Only where each message came from and why it was refused is shown; the message
+bytes stay in the warehouse for the re-check, never on a terminal.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from hub.settings import HubSettings
+from warehouse.connection import WarehouseUnavailable, connect
+from warehouse.quarantine import count_by_reason, recent
+
+console = Console()
+errors = Console(stderr=True)
+
+EXIT_UNAVAILABLE = 3
+
+quarantine = typer.Typer(help="Messages the hub refused, with their reasons.", no_args_is_help=True)
+
+
+@quarantine.command("list")
+def list_quarantined(
+    limit: Annotated[int, typer.Option(min=1, help="How many recent messages to show.")] = 50,
+    output_format: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+) -> None:
+    """Counts by reason, then the most recent refused messages (where from, why; no content)."""
+    settings = HubSettings()
+    try:
+        with connect(settings.warehouse_dsn()) as conn:
+            counts = count_by_reason(conn)
+            rows = recent(conn, limit)
+    except WarehouseUnavailable as error:
+        errors.print(f"[red]{error}[/red]")
+        raise typer.Exit(EXIT_UNAVAILABLE) from None
+    if output_format == "json":
+        typer.echo(
+            json.dumps({"by_reason": counts, "messages": [r.as_dict() for r in rows]}, indent=2)
+        )
+        return
+    if not counts:
+        console.print("nothing is in quarantine")
+        return
+    summary = Table(title=f"Quarantined messages: {sum(counts.values())}")
+    summary.add_column("reason")
+    summary.add_column("messages", justify="right")
+    for reason, count in counts.items():
+        summary.add_row(reason, str(count))
+    console.print(summary)
+    table = Table(title=f"Most recent {len(rows)}")
+    for column in ("id", "received at", "topic", "partition", "offset", "reason", "detail"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(
+            str(row.id),
+            row.received_at.isoformat(timespec="seconds"),
+            row.topic,
+            str(row.partition),
+            str(row.offset),
+            row.reason,
+            row.detail,
+        )
+    console.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(quarantine, name="quarantine")
