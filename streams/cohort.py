@@ -1,0 +1,263 @@
+"""The SEND cohort register's rules: one person's events in, their state over time out.
+
+A person's history is a pure function of the *set* of their events: events are
+put in a total order (date, then a fixed rank per type, then event id) and folded
+one by one. So a late, duplicated or out-of-order event changes nothing but the
+result the full set implies, and the live register, a replay and a batch
+reference all agree by construction.
+
+Age band is not stored: it depends on the as-at date as well as the month of
+birth, so `age_band` computes it on demand.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from schemas.envelope import Event
+
+AGE_BANDS: tuple[tuple[str, int, int], ...] = (
+    ("0-4", 0, 4),
+    ("5-10", 5, 10),
+    ("11-15", 11, 15),
+    ("16-19", 16, 19),
+    ("20-25", 20, 25),
+)
+EHC_PLAN, SEN_SUPPORT, NO_SEN, UNKNOWN = "EHC_PLAN", "SEN_SUPPORT", "NONE", "UNKNOWN"
+CASE_FLAGS = {
+    "LOOKED_AFTER": "looked_after",
+    "CHILD_IN_NEED": "child_in_need",
+    "CHILD_PROTECTION": "child_protection",
+    "EARLY_HELP": "early_help",
+    "YOUTH_OFFENDING": "youth_offending",
+}
+FLAGS = (*CASE_FLAGS.values(), "elective_home_education", "missing_education", "neet")
+
+# Within one day, openings are applied before closings, so a same-day open and close
+# leave the case closed whatever order the partner sent them in.
+TYPE_RANK = {
+    "PersonDetailsRecorded": 0,
+    "SenSupportRecorded": 1,
+    "EhcPlanIssued": 2,
+    "PlacementStarted": 3,
+    "SocialCareCaseOpened": 4,
+    "ElectiveHomeEducationRegistered": 5,
+    "ChildMissingEducationRegistered": 6,
+    "TherapyReferralReceived": 7,
+    "NeurodevelopmentalAssessmentRequested": 8,
+    "SendFlagSet": 9,
+    "Post16DestinationRecorded": 10,
+    "TherapyFirstAppointmentHeld": 20,
+    "NeurodevelopmentalAssessmentCompleted": 21,
+    "ChildMissingEducationClosed": 22,
+    "ElectiveHomeEducationEnded": 23,
+    "SocialCareCaseClosed": 24,
+    "PlacementEnded": 25,
+    "EhcPlanCeased": 26,
+}
+
+
+@dataclass(frozen=True)
+class PersonState:
+    """What the register knows about one person at a point in time."""
+
+    send_status: str = UNKNOWN
+    primary_need: str | None = None
+    month_of_birth: str | None = None
+    sex: str | None = None
+    ethnicity_group: str | None = None
+    lsoa_code: str | None = None
+    setting_type: str | None = None
+    in_area: bool | None = None
+    plan_open: bool = False
+    census_status: str | None = None
+    open_cases: tuple[tuple[str, str], ...] = ()
+    elective_home_education: bool = False
+    missing_education: bool = False
+    neet: bool = False
+    send_flag_on_health_record: bool = False
+    open_therapy_waits: tuple[tuple[str, str], ...] = ()
+    open_nd_assessments: tuple[tuple[str, str], ...] = ()
+
+    def flags(self) -> dict[str, bool]:
+        open_types = {case_type for case_type, _ in self.open_cases}
+        values = {flag: kind in open_types for kind, flag in CASE_FLAGS.items()}
+        values["elective_home_education"] = self.elective_home_education
+        values["missing_education"] = self.missing_education
+        values["neet"] = self.neet
+        return values
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "send_status": self.send_status,
+            "primary_need": self.primary_need,
+            "month_of_birth": self.month_of_birth,
+            "sex": self.sex,
+            "ethnicity_group": self.ethnicity_group,
+            "lsoa_code": self.lsoa_code,
+            "setting_type": self.setting_type,
+            "in_area": self.in_area,
+            "flags": self.flags(),
+            "send_flag_on_health_record": self.send_flag_on_health_record,
+            "open_therapy_waits": [list(w) for w in self.open_therapy_waits],
+            "open_nd_assessments": [list(a) for a in self.open_nd_assessments],
+        }
+
+
+@dataclass(frozen=True)
+class Span:
+    """A state that held from `valid_from` (inclusive) to `valid_to` (exclusive, None = now)."""
+
+    valid_from: dt.date
+    valid_to: dt.date | None
+    state: PersonState
+    caused_by: tuple[str, ...] = field(default=())
+
+
+def order_key(event: Event) -> tuple[dt.date, int, str]:
+    return (event_date(event), TYPE_RANK.get(event.event_type, 50), str(event.event_id))
+
+
+def event_date(event: Event) -> dt.date:
+    return event.occurred_at.date()
+
+
+def _add(items: tuple[tuple[str, str], ...], item: tuple[str, str]) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted({*items, item}))
+
+
+def _remove(
+    items: tuple[tuple[str, str], ...], item: tuple[str, str]
+) -> tuple[tuple[str, str], ...]:
+    return tuple(i for i in items if i != item)
+
+
+def _status(state: PersonState) -> PersonState:
+    if state.plan_open or state.census_status == "E":
+        status = EHC_PLAN
+    elif state.census_status == "K":
+        status = SEN_SUPPORT
+    elif state.census_status == "N":
+        status = NO_SEN
+    else:
+        status = UNKNOWN
+    return replace(state, send_status=status)
+
+
+def apply(state: PersonState, event: Event) -> PersonState:
+    """The state after one event (events of types the register does not read change nothing)."""
+    p = event.payload
+    kind = event.event_type
+    if kind == "PersonDetailsRecorded":
+        state = replace(
+            state,
+            month_of_birth=p.get("month_of_birth") or state.month_of_birth,
+            sex=p.get("sex") or state.sex,
+            ethnicity_group=p.get("ethnicity_group") or state.ethnicity_group,
+            lsoa_code=p.get("lsoa_code") or state.lsoa_code,
+        )
+    elif kind == "EhcPlanIssued":
+        state = replace(
+            state, plan_open=True, primary_need=p.get("primary_need") or state.primary_need
+        )
+    elif kind == "EhcPlanCeased":
+        state = replace(state, plan_open=False)
+    elif kind == "SenSupportRecorded":
+        state = replace(
+            state,
+            census_status=p.get("sen_status"),
+            primary_need=p.get("primary_need") or state.primary_need,
+        )
+    elif kind == "PlacementStarted":
+        state = replace(state, setting_type=p.get("setting_type"), in_area=p.get("in_area"))
+    elif kind == "PlacementEnded":
+        if state.setting_type == p.get("setting_type"):
+            state = replace(state, setting_type=None, in_area=None)
+    elif kind == "SocialCareCaseOpened":
+        state = replace(
+            state, open_cases=_add(state.open_cases, (p["case_type"], p["opened_date"]))
+        )
+    elif kind == "SocialCareCaseClosed":
+        case = (p["case_type"], p["opened_date"])
+        state = replace(state, open_cases=_remove(state.open_cases, case))
+    elif kind == "ElectiveHomeEducationRegistered":
+        state = replace(state, elective_home_education=True)
+    elif kind == "ElectiveHomeEducationEnded":
+        state = replace(state, elective_home_education=False)
+    elif kind == "ChildMissingEducationRegistered":
+        state = replace(state, missing_education=True)
+    elif kind == "ChildMissingEducationClosed":
+        state = replace(state, missing_education=False)
+    elif kind == "Post16DestinationRecorded":
+        state = replace(state, neet=p.get("destination") == "NEET")
+    elif kind == "SendFlagSet":
+        state = replace(state, send_flag_on_health_record=True)
+    elif kind == "TherapyReferralReceived":
+        wait = (p["therapy_type"], p["referral_date"])
+        state = replace(state, open_therapy_waits=_add(state.open_therapy_waits, wait))
+    elif kind == "TherapyFirstAppointmentHeld":
+        wait = (p["therapy_type"], p["referral_date"])
+        state = replace(state, open_therapy_waits=_remove(state.open_therapy_waits, wait))
+    elif kind == "NeurodevelopmentalAssessmentRequested":
+        assessment = (p["pathway"], p["referral_date"])
+        state = replace(state, open_nd_assessments=_add(state.open_nd_assessments, assessment))
+    elif kind == "NeurodevelopmentalAssessmentCompleted":
+        assessment = (p["pathway"], p["referral_date"])
+        state = replace(state, open_nd_assessments=_remove(state.open_nd_assessments, assessment))
+    return _status(state)
+
+
+def timeline(events: Iterable[Event]) -> list[Span]:
+    """The person's states over time, each span naming the events that started it."""
+    unique = {str(e.event_id): e for e in events}
+    ordered = sorted(unique.values(), key=order_key)
+    spans: list[Span] = []
+    state = PersonState()
+    for event in ordered:
+        new_state = apply(state, event)
+        day = event_date(event)
+        if spans and spans[-1].valid_from == day:
+            last = spans[-1]
+            spans[-1] = Span(day, None, new_state, (*last.caused_by, str(event.event_id)))
+        elif new_state != state or not spans:
+            if spans:
+                last = spans[-1]
+                spans[-1] = Span(last.valid_from, day, last.state, last.caused_by)
+            spans.append(Span(day, None, new_state, (str(event.event_id),)))
+        state = new_state
+    return _merge_unchanged(spans)
+
+
+def _merge_unchanged(spans: Sequence[Span]) -> list[Span]:
+    """Same-day events can return to the previous state; such spans fold into the one before."""
+    merged: list[Span] = []
+    for span in spans:
+        if merged and merged[-1].state == span.state:
+            last = merged[-1]
+            merged[-1] = Span(last.valid_from, span.valid_to, last.state, last.caused_by)
+        else:
+            merged.append(span)
+    return merged
+
+
+def state_at(spans: Sequence[Span], day: dt.date) -> PersonState | None:
+    """The state that held on `day`, or None before the person was known."""
+    for span in reversed(spans):
+        if span.valid_from <= day and (span.valid_to is None or day < span.valid_to):
+            return span.state
+    return None
+
+
+def age_band(month_of_birth: str | None, day: dt.date) -> str | None:
+    """The SEN2 age band on `day` for someone born in `month_of_birth` (YYYY-MM), or None."""
+    if not month_of_birth:
+        return None
+    year, month = (int(part) for part in month_of_birth.split("-"))
+    age = day.year - year - (1 if (day.month, day.day) < (month, 1) else 0)
+    for name, low, high in AGE_BANDS:
+        if low <= age <= high:
+            return name
+    return None

@@ -1,0 +1,115 @@
+"""JSNA aggregates: how many children and young people, of which kind, as at each month end.
+
+A cell is (as-at date, SEND status, dimension, value) -> count of people aged 0-25
+on that date. One person contributes one count per dimension per month end; when
+their history changes, the old contributions are retracted and the new ones added
+(`contribution_delta`), so the cells stay current without a rebuild.
+
+Rates per 1,000 need the population of the same breakdown: `rate_per_1000`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+
+from streams.cohort import PersonState, Span, age_band, state_at
+
+Cell = tuple[dt.date, str, str, str]
+UNKNOWN = "UNKNOWN"
+DIMENSIONS = (
+    "all",
+    "primary_need",
+    "age_band",
+    "sex",
+    "ethnicity_group",
+    "locality",
+    "setting_type",
+    "placement_area",
+    "flag",
+)
+
+
+def month_ends(first: dt.date, last: dt.date) -> list[dt.date]:
+    """Every last day of a month from `first`'s month to `last`'s month, inclusive."""
+    ends = []
+    year, month = first.year, first.month
+    while (year, month) <= (last.year, last.month):
+        next_year, next_month = (year + 1, 1) if month == 12 else (year, month + 1)
+        ends.append(dt.date(next_year, next_month, 1) - dt.timedelta(days=1))
+        year, month = next_year, next_month
+    return ends
+
+
+def dimension_values(
+    state: PersonState, day: dt.date, locality_of: Mapping[str, str]
+) -> list[tuple[str, str]] | None:
+    """(dimension, value) pairs one person adds on `day`; None if not aged 0-25 then."""
+    band = age_band(state.month_of_birth, day)
+    if band is None and state.month_of_birth is not None:
+        return None  # known age outside 0-25
+    locality = locality_of.get(state.lsoa_code or "", UNKNOWN) if state.lsoa_code else UNKNOWN
+    if state.in_area is None:
+        area = UNKNOWN if state.setting_type else "NONE"
+    else:
+        area = "IN_AREA" if state.in_area else "OUT_OF_AREA"
+    values = [
+        ("all", "all"),
+        ("primary_need", state.primary_need or UNKNOWN),
+        ("age_band", band or UNKNOWN),
+        ("sex", state.sex or UNKNOWN),
+        ("ethnicity_group", state.ethnicity_group or UNKNOWN),
+        ("locality", locality),
+        ("setting_type", state.setting_type or "NONE"),
+        ("placement_area", area),
+    ]
+    values += [("flag", flag) for flag, on in state.flags().items() if on]
+    return values
+
+
+def contributions(
+    spans: Sequence[Span], ends: Sequence[dt.date], locality_of: Mapping[str, str]
+) -> Counter[Cell]:
+    """One person's counts in every cell, over the given month ends."""
+    cells: Counter[Cell] = Counter()
+    if not spans:
+        return cells
+    first = spans[0].valid_from
+    for day in ends:
+        if day < first:
+            continue
+        state = state_at(spans, day)
+        if state is None:
+            continue
+        values = dimension_values(state, day, locality_of)
+        if values is None:
+            continue
+        for dimension, value in values:
+            cells[(day, state.send_status, dimension, value)] += 1
+    return cells
+
+
+def contribution_delta(
+    old: Sequence[Span],
+    new: Sequence[Span],
+    ends: Sequence[dt.date],
+    locality_of: Mapping[str, str],
+) -> Counter[Cell]:
+    """What to add to the cells when a person's history changes from `old` to `new`."""
+    delta = contributions(new, ends, locality_of)
+    delta.subtract(contributions(old, ends, locality_of))
+    return Counter({cell: n for cell, n in delta.items() if n != 0})
+
+
+def total(deltas: Iterable[Counter[Cell]]) -> Counter[Cell]:
+    summed: Counter[Cell] = Counter()
+    for delta in deltas:
+        summed.update(delta)
+    return Counter({cell: n for cell, n in summed.items() if n != 0})
+
+
+def rate_per_1000(count: int, population: int | None) -> float | None:
+    if not population:
+        return None
+    return round(1000 * count / population, 2)

@@ -1,0 +1,254 @@
+"""The cohort register and JSNA cells: rules, linkage, and exactness under any delivery order.
+
+The property test feeds random histories (shuffled, duplicated, in random batches)
+to the incremental projection and compares it with a batch reference computed
+straight from the event list.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import uuid
+from collections import Counter
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from schemas.envelope import Event
+from streams.cohort import EHC_PLAN, SEN_SUPPORT, UNKNOWN, age_band, state_at, timeline
+from streams.jsna import Cell, contributions, month_ends
+from streams.linkage import link, people_of, person_id
+from streams.projection import InMemoryStore, ProjectionSettings, project
+
+SETTINGS = ProjectionSettings(
+    first_month=dt.date(2024, 1, 1),
+    last_month=dt.date(2026, 6, 1),
+    locality_of={"E01000001": "Charnwood", "E01000002": "Melton"},
+)
+
+
+def event(
+    kind: str,
+    day: dt.date,
+    payload: dict[str, Any],
+    *,
+    nhs: str | None = None,
+    upn: str | None = None,
+    event_id: uuid.UUID | None = None,
+) -> Event:
+    return Event(
+        event_id=event_id or uuid.uuid4(),
+        event_type=kind,
+        schema_version=1,
+        schema_fingerprint="00",
+        occurred_at=dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC),
+        recorded_at=dt.datetime(2026, 7, 1, tzinfo=dt.UTC),
+        source_system="education",
+        contract_id="c",
+        area_code="E10000018",
+        extract_id=None,
+        nhs_pseudonym=nhs,
+        upn_pseudonym=upn,
+        payload=payload,
+    )
+
+
+D = dt.date
+
+
+def test_a_plan_then_cessation_moves_status_and_keeps_the_history_with_its_causes() -> None:
+    details = event("PersonDetailsRecorded", D(2024, 1, 5), {"month_of_birth": "2014-03"}, nhs="a")
+    census = event("SenSupportRecorded", D(2024, 1, 18), {"sen_status": "K"}, nhs="a")
+    plan = event("EhcPlanIssued", D(2024, 9, 2), {"primary_need": "ASD"}, nhs="a")
+    ceased = event("EhcPlanCeased", D(2025, 9, 1), {}, nhs="a")
+    spans = timeline([ceased, plan, census, details])
+    assert [s.state.send_status for s in spans] == [UNKNOWN, SEN_SUPPORT, EHC_PLAN, SEN_SUPPORT]
+    assert spans[2].caused_by == (str(plan.event_id),)
+    assert spans[2].valid_to == D(2025, 9, 1)
+    state = state_at(spans, D(2025, 1, 1))
+    assert state is not None and state.primary_need == "ASD"
+    assert state_at(spans, D(2023, 12, 31)) is None
+    assert age_band("2014-03", D(2025, 1, 1)) == "5-10"
+    assert age_band("2014-03", D(2025, 3, 1)) == "11-15"
+
+
+def test_a_case_opened_and_closed_the_same_day_is_closed_whatever_the_order() -> None:
+    opened = event(
+        "SocialCareCaseOpened",
+        D(2025, 2, 3),
+        {"case_type": "CHILD_IN_NEED", "opened_date": "2025-02-03"},
+        nhs="a",
+    )
+    closed = event(
+        "SocialCareCaseClosed",
+        D(2025, 2, 3),
+        {"case_type": "CHILD_IN_NEED", "opened_date": "2025-02-03"},
+        nhs="a",
+    )
+    for order in ([opened, closed], [closed, opened]):
+        state = state_at(timeline(order), D(2025, 2, 4))
+        assert state is not None and not state.flags()["child_in_need"]
+
+
+def test_a_child_known_by_upn_joins_up_once_an_event_carries_both() -> None:
+    by_upn = event("SenSupportRecorded", D(2024, 1, 18), {"sen_status": "K"}, upn="u")
+    by_nhs = event(
+        "TherapyReferralReceived",
+        D(2024, 3, 1),
+        {"therapy_type": "SALT", "referral_date": "2024-03-01"},
+        nhs="n",
+    )
+    store = InMemoryStore()
+    for batch in ([by_upn], [by_nhs]):
+        project(store, store.append(batch), SETTINGS)
+    assert len(store.people) == 2
+    both = event(
+        "PersonDetailsRecorded", D(2024, 4, 1), {"month_of_birth": "2015-01"}, nhs="n", upn="u"
+    )
+    outcome = project(store, store.append([both]), SETTINGS)
+    assert outcome.people_retired == 1
+    [(pid, spans)] = store.people.items()
+    assert pid == person_id({"nhs:n", "upn:u"})
+    last = spans[-1].state
+    assert last.send_status == SEN_SUPPORT and last.open_therapy_waits == (("SALT", "2024-03-01"),)
+    assert (
+        sum(
+            n
+            for (day, _, dim, _), n in store.cells.items()
+            if dim == "all" and day == D(2024, 4, 30)
+        )
+        == 1
+    )
+
+
+def test_linking_is_transitive_and_order_free() -> None:
+    groups = [frozenset({"nhs:1", "upn:a"}), frozenset({"upn:a"}), frozenset({"nhs:2"})]
+    first = link({}, groups)
+    second = link({}, list(reversed(groups)))
+    assert first.people == second.people
+    merged = link(first.people, [frozenset({"nhs:2", "upn:a"})])
+    assert list(merged.people.values()) == [frozenset({"nhs:1", "nhs:2", "upn:a"})]
+    assert len(merged.retired) == 1
+
+
+def test_month_ends_cover_each_month_once() -> None:
+    ends = month_ends(D(2024, 1, 15), D(2024, 3, 2))
+    assert ends == [D(2024, 1, 31), D(2024, 2, 29), D(2024, 3, 31)]
+
+
+# --- property: incremental == batch reference, under any delivery -------------------------
+
+KINDS: list[tuple[str, Any]] = [
+    (
+        "PersonDetailsRecorded",
+        lambda r: {
+            "month_of_birth": f"{r.randint(2001, 2023)}-{r.randint(1, 12):02d}",
+            "sex": r.choice(["FEMALE", "MALE"]),
+            "ethnicity_group": r.choice(["WHITE", "ASIAN", None]),
+            "lsoa_code": r.choice(["E01000001", "E01000002", "E01000009", None]),
+        },
+    ),
+    (
+        "SenSupportRecorded",
+        lambda r: {
+            "sen_status": r.choice(["K", "E", "N"]),
+            "primary_need": r.choice(["ASD", "SLCN", None]),
+        },
+    ),
+    ("EhcPlanIssued", lambda r: {"primary_need": r.choice(["ASD", "SEMH"])}),
+    ("EhcPlanCeased", lambda r: {}),
+    (
+        "PlacementStarted",
+        lambda r: {
+            "setting_type": r.choice(["MAINSTREAM", "SPECIAL"]),
+            "in_area": r.random() < 0.8,
+        },
+    ),
+    ("PlacementEnded", lambda r: {"setting_type": r.choice(["MAINSTREAM", "SPECIAL"])}),
+    (
+        "SocialCareCaseOpened",
+        lambda r: {
+            "case_type": r.choice(["LOOKED_AFTER", "EARLY_HELP"]),
+            "opened_date": "2024-05-01",
+        },
+    ),
+    (
+        "SocialCareCaseClosed",
+        lambda r: {
+            "case_type": r.choice(["LOOKED_AFTER", "EARLY_HELP"]),
+            "opened_date": "2024-05-01",
+        },
+    ),
+    ("TherapyReferralReceived", lambda r: {"therapy_type": "OT", "referral_date": "2024-06-01"}),
+    (
+        "TherapyFirstAppointmentHeld",
+        lambda r: {"therapy_type": "OT", "referral_date": "2024-06-01"},
+    ),
+    ("Post16DestinationRecorded", lambda r: {"destination": r.choice(["EET", "NEET"])}),
+    ("ElectiveHomeEducationRegistered", lambda r: {}),
+    ("ElectiveHomeEducationEnded", lambda r: {}),
+]
+
+
+def random_history(seed: int, people: int, events: int, days: int = 900) -> list[Event]:
+    r = random.Random(seed)
+    identities = []
+    for i in range(people):
+        shape = r.choice(["nhs", "upn", "both"])
+        identities.append(
+            (
+                f"n{i}" if shape in ("nhs", "both") else None,
+                f"u{i}" if shape in ("upn", "both") else None,
+            )
+        )
+    history = []
+    for _ in range(events):
+        nhs, upn = r.choice(identities)
+        carried = r.choice(["nhs", "upn", "both"])
+        kind, payload = r.choice(KINDS)
+        history.append(
+            event(
+                kind,
+                D(2024, 1, 1) + dt.timedelta(days=r.randrange(0, days)),
+                payload(r),
+                nhs=nhs if (carried != "upn" or upn is None) else None,
+                upn=upn if (carried != "nhs" or nhs is None) else None,
+                event_id=uuid.UUID(int=r.getrandbits(128)),
+            )
+        )
+    return history
+
+
+def reference(history: list[Event]) -> tuple[dict[str, Any], Counter[Cell]]:
+    people = {pid: timeline(events) for pid, events in people_of(history).items()}
+    cells: Counter[Cell] = Counter()
+    for spans in people.values():
+        cells.update(contributions(spans, SETTINGS.month_ends(), SETTINGS.locality_of))
+    return people, Counter({c: n for c, n in cells.items() if n})
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 10_000),
+    people=st.integers(1, 8),
+    events=st.integers(1, 60),
+    duplicates=st.floats(0, 0.5),
+    batch=st.integers(1, 15),
+    days=st.sampled_from([3, 40, 900]),  # short spans make same-day ties common
+)
+def test_any_delivery_order_with_duplicates_gives_the_batch_reference(
+    seed: int, people: int, events: int, duplicates: float, batch: int, days: int
+) -> None:
+    history = random_history(seed, people, events, days)
+    r = random.Random(seed + 1)
+    delivered = history + [e for e in history if r.random() < duplicates]
+    r.shuffle(delivered)
+    store = InMemoryStore()
+    for start in range(0, len(delivered), batch):
+        project(store, store.append(delivered[start : start + batch]), SETTINGS)
+
+    expected_people, expected_cells = reference(history)
+    assert store.people == expected_people
+    assert store.cells == expected_cells
