@@ -6,8 +6,9 @@ So each version is checked as *reader* against every earlier version as *writer*
 (Avro's BACKWARD_TRANSITIVE), with the `avro` package's reference
 `ReaderWriterCompatibilityChecker`. Alongside, files must be named
 `snake_case(Name).vN.avsc`, versions must run from 1 without gaps, and every event
-schema must carry the shared envelope. The result is a list of plain findings, empty
-when all is well, so `hub schemas check` and the tests can print or assert on it.
+schema must carry the shared envelope, an `owner` and a `source`. The result is a
+list of plain findings, empty when all is well, so `hub schemas check` and the tests
+can print or assert on it.
 
 The `avro` parser keeps unknown attributes (`owner`, `source`, `version`, `pii`)
 as properties and the checker ignores them, so the `.avsc` files are checked as
@@ -192,6 +193,23 @@ def check_envelope(version: SchemaVersion) -> list[Finding]:
     ]
 
 
+def check_attributes(version: SchemaVersion) -> list[Finding]:
+    """`owner` says who answers for the data; `source` picks an event's topic and doc group."""
+    wanted = ("owner",) if is_control_message(version) else ("owner", "source")
+    props = version.schema.props
+    missing = [key for key in wanted if not isinstance(props.get(key), str) or not props[key]]
+    if not missing:
+        return []
+    return [
+        Finding(
+            version.name,
+            "missing_attribute",
+            f"v{version.version} lacks {', '.join(missing)}",
+            path=str(version.path),
+        )
+    ]
+
+
 def check_backward_transitive(name: str, versions: list[SchemaVersion]) -> list[Finding]:
     """Each version as reader against every earlier version as writer (BACKWARD_TRANSITIVE)."""
     findings: list[Finding] = []
@@ -210,7 +228,7 @@ def check_loaded(by_name: dict[str, list[SchemaVersion]]) -> list[Finding]:
         versions = by_name[name]
         findings.extend(check_versions_contiguous(name, versions))
         for version in versions:
-            findings.extend(check_envelope(version))
+            findings.extend(check_envelope(version) + check_attributes(version))
         findings.extend(check_backward_transitive(name, versions))
     return findings
 
