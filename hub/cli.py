@@ -24,9 +24,9 @@ app = typer.Typer(
 
 
 def _register_commands() -> None:
-    from hub.commands import bench, data, pipelines, quarantine, stack, warehouse
+    from hub.commands import bench, data, pipelines, quarantine, schemas, stack, warehouse
 
-    for module in (stack, data, pipelines, quarantine, warehouse, bench):
+    for module in (stack, data, pipelines, quarantine, warehouse, schemas, bench):
         module.register(app)
 
 
