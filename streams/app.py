@@ -20,7 +20,9 @@ import psycopg
 
 from schemas.catalogue import default_catalogue
 from streams.ingest import RawMessage, SortedBatch, sort_messages
+from streams.projection import ProjectionSettings
 from streams.topics import SOURCE_TOPICS
+from warehouse.cohort_store import locality_reference
 from warehouse.connection import WarehouseUnavailable, connect
 from warehouse.event_store import apply_batch
 from warehouse.quarantine import quarantine
@@ -50,10 +52,13 @@ class BatchWriter:
         self.dsn = dsn
         self.conn: psycopg.Connection | None = None
         self.events_applied = 0
+        self.projection: ProjectionSettings | None = None
 
     def _connection(self) -> psycopg.Connection:
         if self.conn is None or self.conn.closed:
             self.conn = connect(self.dsn)
+        if self.projection is None:
+            self.projection = ProjectionSettings(locality_of=locality_reference(self.conn))
         return self.conn
 
     def write(self, batch: SortedBatch) -> None:
@@ -75,7 +80,7 @@ class BatchWriter:
                         for r in batch.refusals
                     ],
                 )
-                outcome = apply_batch(conn, batch.events, batch.manifests)
+                outcome = apply_batch(conn, batch.events, batch.manifests, self.projection)
                 self.events_applied += outcome.appended
                 if batch.refusals:
                     log.warning("quarantined %d undecodable messages", len(batch.refusals))

@@ -18,7 +18,9 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from schemas.envelope import Event
+from streams.projection import ProjectionSettings, project
 from streams.scorecard import sum_contributions
+from warehouse.cohort_store import PostgresProjectionStore
 
 GENESIS_HASH = "0" * 64
 _APPEND_LOCK = 7_204_311  # advisory lock id serialising appends to the hash chain
@@ -179,14 +181,18 @@ def apply_batch(
     conn: psycopg.Connection,
     events: Sequence[Event],
     manifests: Sequence[ExtractManifest] = (),
+    projection: ProjectionSettings | None = None,
 ) -> BatchOutcome:
-    """Append new events, add their KPI contributions and record manifests, atomically."""
+    """Append new events, add their KPI contributions, update the cohort register and JSNA
+    cells (when `projection` is given) and record manifests, atomically."""
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (_APPEND_LOCK,))
         new = _new_events(conn, events)
         if new:
             _append(conn, new)
             _add_measures(conn, new)
+            if projection is not None:
+                project(PostgresProjectionStore(conn), new, projection)
         _record_manifests(conn, manifests)
     return BatchOutcome(
         appended=len(new), duplicates=len(events) - len(new), manifests=len(manifests)

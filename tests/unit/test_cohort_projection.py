@@ -141,9 +141,10 @@ def test_month_ends_cover_each_month_once() -> None:
 # --- property: incremental == batch reference, under any delivery -------------------------
 
 KINDS: list[tuple[str, Any]] = [
+    # (event type, payload builder(random, day as ISO)): payloads complete for their schema
     (
         "PersonDetailsRecorded",
-        lambda r: {
+        lambda r, d: {
             "month_of_birth": f"{r.randint(2001, 2023)}-{r.randint(1, 12):02d}",
             "sex": r.choice(["FEMALE", "MALE"]),
             "ethnicity_group": r.choice(["WHITE", "ASIAN", None]),
@@ -152,43 +153,95 @@ KINDS: list[tuple[str, Any]] = [
     ),
     (
         "SenSupportRecorded",
-        lambda r: {
+        lambda r, d: {
+            "census_term": "2024-SPR",
             "sen_status": r.choice(["K", "E", "N"]),
             "primary_need": r.choice(["ASD", "SLCN", None]),
+            "secondary_need": None,
+            "phase": None,
         },
     ),
-    ("EhcPlanIssued", lambda r: {"primary_need": r.choice(["ASD", "SEMH"])}),
-    ("EhcPlanCeased", lambda r: {}),
+    (
+        "EhcPlanIssued",
+        lambda r, d: {
+            "request_date": "2023-12-01",
+            "issue_date": d,
+            "permitted_exception": r.random() < 0.1,
+            "primary_need": r.choice(["ASD", "SEMH"]),
+        },
+    ),
+    (
+        "EhcPlanCeased",
+        lambda r, d: {
+            "cease_date": d,
+            "cease_reason": "NEEDS_MET_WITHOUT_PLAN",
+            "issue_date": None,
+        },
+    ),
     (
         "PlacementStarted",
-        lambda r: {
+        lambda r, d: {
+            "start_date": d,
             "setting_type": r.choice(["MAINSTREAM", "SPECIAL"]),
+            "sector": "MAINTAINED",
             "in_area": r.random() < 0.8,
+            "residential": None,
         },
     ),
-    ("PlacementEnded", lambda r: {"setting_type": r.choice(["MAINSTREAM", "SPECIAL"])}),
+    (
+        "PlacementEnded",
+        lambda r, d: {
+            "start_date": "2023-09-01",
+            "end_date": d,
+            "setting_type": r.choice(["MAINSTREAM", "SPECIAL"]),
+            "sector": "MAINTAINED",
+            "in_area": True,
+            "end_reason": None,
+        },
+    ),
     (
         "SocialCareCaseOpened",
-        lambda r: {
+        lambda r, d: {
             "case_type": r.choice(["LOOKED_AFTER", "EARLY_HELP"]),
             "opened_date": "2024-05-01",
+            "send_status_recorded": r.random() < 0.7,
+            "send_status": None,
         },
     ),
     (
         "SocialCareCaseClosed",
-        lambda r: {
+        lambda r, d: {
             "case_type": r.choice(["LOOKED_AFTER", "EARLY_HELP"]),
             "opened_date": "2024-05-01",
+            "closed_date": d,
         },
     ),
-    ("TherapyReferralReceived", lambda r: {"therapy_type": "OT", "referral_date": "2024-06-01"}),
+    (
+        "TherapyReferralReceived",
+        lambda r, d: {"therapy_type": "OT", "referral_date": "2024-06-01", "referral_source": None},
+    ),
     (
         "TherapyFirstAppointmentHeld",
-        lambda r: {"therapy_type": "OT", "referral_date": "2024-06-01"},
+        lambda r, d: {
+            "therapy_type": "OT",
+            "referral_date": "2024-06-01",
+            "appointment_date": d,
+            "appointment_purpose": "ASSESSMENT",
+        },
     ),
-    ("Post16DestinationRecorded", lambda r: {"destination": r.choice(["EET", "NEET"])}),
-    ("ElectiveHomeEducationRegistered", lambda r: {}),
-    ("ElectiveHomeEducationEnded", lambda r: {}),
+    (
+        "Post16DestinationRecorded",
+        lambda r, d: {
+            "recorded_date": d,
+            "destination": r.choice(["EET", "NEET"]),
+            "activity": None,
+        },
+    ),
+    ("ElectiveHomeEducationRegistered", lambda r, d: {"registered_date": d, "reason": None}),
+    (
+        "ElectiveHomeEducationEnded",
+        lambda r, d: {"registered_date": "2024-01-10", "ended_date": d, "end_reason": None},
+    ),
 ]
 
 
@@ -208,11 +261,12 @@ def random_history(seed: int, people: int, events: int, days: int = 900) -> list
         nhs, upn = r.choice(identities)
         carried = r.choice(["nhs", "upn", "both"])
         kind, payload = r.choice(KINDS)
+        day = D(2024, 1, 1) + dt.timedelta(days=r.randrange(0, days))
         history.append(
             event(
                 kind,
-                D(2024, 1, 1) + dt.timedelta(days=r.randrange(0, days)),
-                payload(r),
+                day,
+                payload(r, day.isoformat()),
                 nhs=nhs if (carried != "upn" or upn is None) else None,
                 upn=upn if (carried != "nhs" or nhs is None) else None,
                 event_id=uuid.UUID(int=r.getrandbits(128)),

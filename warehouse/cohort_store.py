@@ -1,0 +1,156 @@
+"""The cohort register and JSNA cells in PostgreSQL: the `ProjectionStore` the worker writes.
+
+Every call happens inside the event store's batch transaction, so the register,
+the cells and the idempotency record (the events table) commit together or not
+at all. Person histories are replaced whole; JSNA cells receive deltas.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+from schemas.envelope import Event
+from streams.cohort import PersonState, Span
+from streams.jsna import Cell
+
+EVENT_COLUMNS = (
+    "event_id, event_type, schema_version, schema_fingerprint, occurred_at, recorded_at,"
+    " source_system, contract_id, area_code, extract_id, nhs_pseudonym, upn_pseudonym, payload"
+)
+
+
+def event_from_row(row: tuple[Any, ...]) -> Event:
+    return Event(*row)
+
+
+def state_to_json(state: PersonState) -> dict[str, Any]:
+    return {
+        name: [list(item) for item in value] if isinstance(value, tuple) else value
+        for name, value in state.__dict__.items()
+    }
+
+
+def state_from_json(data: Mapping[str, Any]) -> PersonState:
+    values: dict[str, Any] = {
+        name: tuple(tuple(item) for item in value) if isinstance(value, list) else value
+        for name, value in data.items()
+    }
+    return PersonState(**values)
+
+
+class PostgresProjectionStore:
+    """ProjectionStore over one open connection (the caller owns the transaction)."""
+
+    def __init__(self, conn: psycopg.Connection) -> None:
+        self.conn = conn
+
+    def people_with(self, pseudonyms: frozenset[str]) -> dict[str, frozenset[str]]:
+        rows = self.conn.execute(
+            """
+            SELECT l.person_id, l.pseudonym FROM person_links l
+            WHERE l.person_id IN (SELECT person_id FROM person_links WHERE pseudonym = ANY(%s))
+            """,
+            (list(pseudonyms),),
+        ).fetchall()
+        people: dict[str, set[str]] = {}
+        for person_id, pseudonym in rows:
+            people.setdefault(person_id, set()).add(pseudonym)
+        return {pid: frozenset(members) for pid, members in people.items()}
+
+    def events_with(self, pseudonyms: frozenset[str]) -> list[Event]:
+        nhs = [p[4:] for p in pseudonyms if p.startswith("nhs:")]
+        upn = [p[4:] for p in pseudonyms if p.startswith("upn:")]
+        rows = self.conn.execute(
+            f"""
+            SELECT {EVENT_COLUMNS} FROM events WHERE nhs_pseudonym = ANY(%s)
+            UNION
+            SELECT {EVENT_COLUMNS} FROM events WHERE upn_pseudonym = ANY(%s)
+            """,
+            (nhs, upn),
+        ).fetchall()
+        return [event_from_row(row) for row in rows]
+
+    def histories(self, person_ids: Iterable[str]) -> dict[str, list[Span]]:
+        rows = self.conn.execute(
+            """
+            SELECT person_id, valid_from, valid_to, state, caused_by FROM cohort_history
+            WHERE person_id = ANY(%s) ORDER BY person_id, valid_from
+            """,
+            (list(set(person_ids)),),
+        ).fetchall()
+        histories: dict[str, list[Span]] = {}
+        for person_id, valid_from, valid_to, state, caused_by in rows:
+            histories.setdefault(person_id, []).append(
+                Span(valid_from, valid_to, state_from_json(state), tuple(caused_by))
+            )
+        return histories
+
+    def save(
+        self,
+        people: Mapping[str, frozenset[str]],
+        histories: Mapping[str, list[Span]],
+        retired: Iterable[str],
+        cells: Counter[Cell],
+    ) -> None:
+        replaced = [*set(retired), *histories]
+        self.conn.execute("DELETE FROM cohort_history WHERE person_id = ANY(%s)", (replaced,))
+        with self.conn.cursor() as cursor:
+            cursor.executemany(
+                """
+                INSERT INTO person_links (pseudonym, person_id) VALUES (%s, %s)
+                ON CONFLICT (pseudonym) DO UPDATE SET person_id = EXCLUDED.person_id
+                """,
+                [(p, pid) for pid, members in people.items() for p in sorted(members)],
+            )
+            with cursor.copy(
+                "COPY cohort_history (person_id, valid_from, valid_to, state, caused_by) FROM STDIN"
+            ) as copy:
+                for pid, spans in histories.items():
+                    for span in spans:
+                        copy.write_row(
+                            (
+                                pid,
+                                span.valid_from,
+                                span.valid_to,
+                                Jsonb(state_to_json(span.state)),
+                                list(span.caused_by),
+                            )
+                        )
+            cursor.executemany(
+                """
+                INSERT INTO jsna_cells (as_at, send_status, dimension, value, people)
+                VALUES (%s, %s, %s, %s, %s)
+                ON CONFLICT (as_at, send_status, dimension, value)
+                DO UPDATE SET people = jsna_cells.people + EXCLUDED.people
+                """,
+                [(*cell, n) for cell, n in sorted(cells.items())],
+            )
+        if cells:
+            self.conn.execute("DELETE FROM jsna_cells WHERE people = 0")
+
+
+def locality_reference(conn: psycopg.Connection) -> dict[str, str]:
+    """LSOA code -> locality, as loaded for the area (empty until reference data is loaded)."""
+    return dict(conn.execute("SELECT lsoa_code, locality FROM reference_localities").fetchall())
+
+
+def register_counts(conn: psycopg.Connection) -> dict[str, int]:
+    """People in the register now, by SEND status."""
+    rows = conn.execute(
+        "SELECT state ->> 'send_status', count(*) FROM cohort_register GROUP BY 1"
+    ).fetchall()
+    return {str(status): int(count) for status, count in rows}
+
+
+def jsna_cells_at(conn: psycopg.Connection, as_at: dt.date) -> dict[tuple[str, str, str], int]:
+    rows = conn.execute(
+        "SELECT send_status, dimension, value, people FROM jsna_cells WHERE as_at = %s",
+        (as_at,),
+    ).fetchall()
+    return {(s, d, v): int(n) for s, d, v, n in rows}
