@@ -24,9 +24,18 @@ app = typer.Typer(
 
 
 def _register_commands() -> None:
-    from hub.commands import bench, data, pipelines, quarantine, schemas, stack, warehouse
+    from hub.commands import (
+        bench,
+        data,
+        pipelines,
+        quarantine,
+        replay,
+        schemas,
+        stack,
+        warehouse,
+    )
 
-    for module in (stack, data, pipelines, quarantine, warehouse, schemas, bench):
+    for module in (stack, data, pipelines, quarantine, replay, warehouse, schemas, bench):
         module.register(app)
 
 

@@ -47,8 +47,9 @@ def state_from_json(data: Mapping[str, Any]) -> PersonState:
 class PostgresProjectionStore:
     """ProjectionStore over one open connection (the caller owns the transaction)."""
 
-    def __init__(self, conn: psycopg.Connection) -> None:
+    def __init__(self, conn: psycopg.Connection, up_to_sequence: int | None = None) -> None:
         self.conn = conn
+        self.up_to_sequence = up_to_sequence  # a replay sees the store as it was then
 
     def people_with(self, pseudonyms: frozenset[str]) -> dict[str, frozenset[str]]:
         rows = self.conn.execute(
@@ -66,13 +67,18 @@ class PostgresProjectionStore:
     def events_with(self, pseudonyms: frozenset[str]) -> list[Event]:
         nhs = [p[4:] for p in pseudonyms if p.startswith("nhs:")]
         upn = [p[4:] for p in pseudonyms if p.startswith("upn:")]
+        limit = self.up_to_sequence
         rows = self.conn.execute(
             f"""
-            SELECT {EVENT_COLUMNS} FROM events WHERE nhs_pseudonym = ANY(%s)
+            SELECT {EVENT_COLUMNS} FROM events
+            WHERE nhs_pseudonym = ANY(%(nhs)s)
+              AND (%(limit)s::bigint IS NULL OR sequence <= %(limit)s)
             UNION
-            SELECT {EVENT_COLUMNS} FROM events WHERE upn_pseudonym = ANY(%s)
+            SELECT {EVENT_COLUMNS} FROM events
+            WHERE upn_pseudonym = ANY(%(upn)s)
+              AND (%(limit)s::bigint IS NULL OR sequence <= %(limit)s)
             """,
-            (nhs, upn),
+            {"nhs": nhs, "upn": upn, "limit": limit},
         ).fetchall()
         return [event_from_row(row) for row in rows]
 

@@ -23,7 +23,7 @@ from streams.scorecard import sum_contributions
 from warehouse.cohort_store import PostgresProjectionStore
 
 GENESIS_HASH = "0" * 64
-_APPEND_LOCK = 7_204_311  # advisory lock id serialising appends to the hash chain
+APPEND_LOCK = 7_204_311  # advisory lock id serialising appends to the hash chain
 
 
 @dataclass(frozen=True)
@@ -127,7 +127,7 @@ def _append(conn: psycopg.Connection, events: Sequence[Event]) -> None:
         )
 
 
-def _add_measures(conn: psycopg.Connection, events: Iterable[Event]) -> None:
+def add_measures(conn: psycopg.Connection, events: Iterable[Event]) -> None:
     deltas = sum_contributions(events)
     if not deltas:
         return
@@ -186,11 +186,11 @@ def apply_batch(
     """Append new events, add their KPI contributions, update the cohort register and JSNA
     cells (when `projection` is given) and record manifests, atomically."""
     with conn.transaction():
-        conn.execute("SELECT pg_advisory_xact_lock(%s)", (_APPEND_LOCK,))
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (APPEND_LOCK,))
         new = _new_events(conn, events)
         if new:
             _append(conn, new)
-            _add_measures(conn, new)
+            add_measures(conn, new)
             if projection is not None:
                 project(PostgresProjectionStore(conn), new, projection)
         _record_manifests(conn, manifests)

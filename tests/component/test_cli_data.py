@@ -128,3 +128,25 @@ def test_quarantine_list_counts_refusals_by_reason_without_their_content(
     table = runner.invoke(app, ["quarantine", "list", "--limit", "1"])
     assert "schema_unknown" in table.output and "Most recent 1" in table.output
     assert "payload" not in listed.output + table.output
+
+
+def test_hub_replay_reports_equal_then_different_then_applies(env: HubSettings) -> None:
+    import datetime as dt
+
+    from streams.projection import ProjectionSettings
+    from tests.support.events import plan_event
+    from warehouse.connection import connect
+    from warehouse.event_store import apply_batch
+
+    with connect(env.warehouse_dsn()) as conn:
+        plan = plan_event(dt.date(2025, 1, 6), dt.date(2025, 3, 3))
+        apply_batch(conn, [plan], projection=ProjectionSettings())
+    equal = runner.invoke(app, ["replay"])
+    assert equal.exit_code == 0, equal.output
+    assert "Replay of 1 events" in equal.output and "different" not in equal.output
+    with connect(env.warehouse_dsn()) as conn:
+        conn.execute("UPDATE kpi_measures SET numerator = numerator + 5")
+    different = runner.invoke(app, ["replay"])
+    assert different.exit_code == 1
+    assert runner.invoke(app, ["replay", "--apply"]).exit_code == 0
+    assert runner.invoke(app, ["replay"]).exit_code == 0

@@ -6,6 +6,7 @@ import random
 from collections import Counter
 
 import psycopg
+import pytest
 
 from streams.jsna import Cell
 from tests.unit.test_cohort_projection import SETTINGS, random_history, reference
@@ -39,3 +40,47 @@ def test_shuffled_duplicated_batches_give_the_reference_register_and_cells(
         assert register_counts(conn) == dict(current)
         links = conn.execute("SELECT count(*) FROM person_links").fetchone()
         assert links is not None and links[0] > 0
+
+
+def test_replay_rebuilds_equal_projections_finds_drift_and_applies_a_new_kpi_rule(
+    warehouse_dsn: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import streams.scorecard
+    from warehouse.replay import replay
+
+    history = random_history(seed=7, people=25, events=300, days=400)
+    with psycopg.connect(warehouse_dsn, autocommit=True) as conn:
+        for start in range(0, len(history), 45):
+            apply_batch(conn, history[start : start + 45], projection=SETTINGS)
+
+        first = replay(conn, SETTINGS, batch_events=64)
+        assert first.events == len(history)
+        assert first.equal, first.tables
+        assert {t.table: t.live_rows > 0 for t in first.tables} == {
+            "kpi_measures": True,
+            "person_links": True,
+            "cohort_history": True,
+            "jsna_cells": True,
+        }
+
+        conn.execute("UPDATE jsna_cells SET people = people + 1 WHERE dimension = 'sex'")
+        drifted = replay(conn, SETTINGS)
+        assert not drifted.equal
+        assert {t.table for t in drifted.tables if not t.equal} == {"jsna_cells"}
+
+        before = _kpi(conn, "ehcp_20_weeks_incl_exceptions")
+        monkeypatch.setattr(streams.scorecard, "STATUTORY_DAYS", 0)  # a stricter definition
+        applied = replay(conn, SETTINGS, apply=True)
+        assert applied.applied
+        after = _kpi(conn, "ehcp_20_weeks_incl_exceptions")
+        assert after[1] == before[1] > 0  # same plans counted...
+        assert after[0] == 0 < before[0]  # ...none within a 0-day deadline, in every period
+        assert replay(conn, SETTINGS).equal  # drift gone too
+
+
+def _kpi(conn: psycopg.Connection, kpi_id: str) -> tuple[int, int]:
+    row = conn.execute(
+        "SELECT sum(numerator), sum(denominator) FROM kpi_measures WHERE kpi_id = %s", (kpi_id,)
+    ).fetchone()
+    assert row is not None
+    return int(row[0] or 0), int(row[1] or 0)
