@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
@@ -73,11 +73,12 @@ class Catalogue:
             raise KeyError(f"no schema for event type {name!r}")
         return max(versions, key=lambda s: s.version)
 
+    @cached_property
+    def _by_fingerprint(self) -> dict[bytes, EventSchema]:
+        return {schema.fingerprint: schema for schema in self.schemas}
+
     def by_fingerprint(self, fp: bytes) -> EventSchema | None:
-        for schema in self.schemas:
-            if schema.fingerprint == fp:
-                return schema
-        return None
+        return self._by_fingerprint.get(fp)
 
 
 @cache

@@ -26,8 +26,10 @@ def quarantine(
 
 
 def count_by_reason(conn: psycopg.Connection) -> dict[str, int]:
+    """Messages still held, by reason (released ones no longer count)."""
     rows = conn.execute(
-        "SELECT reason, count(*) FROM quarantined_messages GROUP BY reason ORDER BY reason"
+        "SELECT reason, count(*) FROM quarantined_messages WHERE released_at IS NULL"
+        " GROUP BY reason ORDER BY reason"
     ).fetchall()
     return {reason: int(count) for reason, count in rows}
 
@@ -43,6 +45,7 @@ class QuarantinedMessage:
     reason: str
     detail: str
     received_at: dt.datetime
+    released_at: dt.datetime | None = None
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -53,13 +56,43 @@ class QuarantinedMessage:
             "reason": self.reason,
             "detail": self.detail,
             "received_at": self.received_at.isoformat(),
+            "released_at": self.released_at.isoformat() if self.released_at else None,
         }
 
 
 def recent(conn: psycopg.Connection, limit: int = 50) -> list[QuarantinedMessage]:
     rows = conn.execute(
-        'SELECT id, topic, partition, "offset", reason, detail, received_at'
+        'SELECT id, topic, partition, "offset", reason, detail, received_at, released_at'
         " FROM quarantined_messages ORDER BY id DESC LIMIT %s",
         (limit,),
     ).fetchall()
     return [QuarantinedMessage(*row) for row in rows]
+
+
+def held(conn: psycopg.Connection, message_id: int) -> tuple[QuarantinedMessage, bytes] | None:
+    """One quarantined message with its bytes, for a re-check; None if there is no such id."""
+    row = conn.execute(
+        'SELECT id, topic, partition, "offset", reason, detail, received_at, released_at, message'
+        " FROM quarantined_messages WHERE id = %s",
+        (message_id,),
+    ).fetchone()
+    if row is None:
+        return None
+    return QuarantinedMessage(*row[:8]), bytes(row[8])
+
+
+def mark_checked(conn: psycopg.Connection, message_id: int, reason: str, detail: str) -> None:
+    """Still refused: keep it, with the reason the latest check gave."""
+    conn.execute(
+        "UPDATE quarantined_messages SET checked_at = now(), reason = %s, detail = %s"
+        " WHERE id = %s",
+        (reason, detail, message_id),
+    )
+
+
+def mark_released(conn: psycopg.Connection, message_id: int, event_id: str | None) -> None:
+    conn.execute(
+        "UPDATE quarantined_messages SET checked_at = now(), released_at = now(),"
+        " released_event_id = %s WHERE id = %s",
+        (event_id, message_id),
+    )

@@ -1,4 +1,4 @@
-"""`hub quarantine list`: the messages the hub refused, by reason, so none vanishes unseen.
+"""`hub quarantine list` and `release`: refused messages by reason, and their re-check.
 
 Only where each message came from and why it was refused is shown; the message
 bytes stay in the warehouse for the re-check, never on a terminal.
@@ -20,6 +20,8 @@ from warehouse.quarantine import count_by_reason, recent
 console = Console()
 errors = Console(stderr=True)
 
+EXIT_STILL_REFUSED = 1
+EXIT_USAGE = 2
 EXIT_UNAVAILABLE = 3
 
 quarantine = typer.Typer(help="Messages the hub refused, with their reasons.", no_args_is_help=True)
@@ -67,6 +69,37 @@ def list_quarantined(
             row.detail,
         )
     console.print(table)
+
+
+@quarantine.command("release")
+def release_quarantined(
+    message_id: Annotated[int, typer.Argument(metavar="ID", help="Id from `hub quarantine list`.")],
+) -> None:
+    """Re-check one quarantined message (after a schema, contract or reference-data fix)."""
+    from schemas.catalogue import default_catalogue
+    from streams.gatekeeper import NotQuarantined, release
+    from streams.projection import ProjectionSettings
+    from warehouse.cohort_store import locality_reference
+
+    settings = HubSettings()
+    try:
+        with connect(settings.warehouse_dsn()) as conn:
+            projection = ProjectionSettings(locality_of=locality_reference(conn))
+            outcome = release(conn, message_id, default_catalogue(), projection)
+    except WarehouseUnavailable as error:
+        errors.print(f"[red]{error}[/red]")
+        raise typer.Exit(EXIT_UNAVAILABLE) from None
+    except NotQuarantined as error:
+        errors.print(f"[red]{error}[/red]")
+        raise typer.Exit(EXIT_USAGE) from None
+    if outcome.released:
+        console.print(f"message {message_id}: {outcome.reason} ({outcome.detail})")
+        return
+    errors.print(
+        f"[yellow]message {message_id} is still refused: {outcome.reason}[/yellow]"
+        f" ({outcome.detail})"
+    )
+    raise typer.Exit(EXIT_STILL_REFUSED)
 
 
 def register(app: typer.Typer) -> None:

@@ -129,6 +129,11 @@ def test_quarantine_list_counts_refusals_by_reason_without_their_content(
     assert "schema_unknown" in table.output and "Most recent 1" in table.output
     assert "payload" not in listed.output + table.output
 
+    still = runner.invoke(app, ["quarantine", "release", str(document["messages"][0]["id"])])
+    assert still.exit_code == 1
+    assert "still refused: schema_unknown" in " ".join(still.output.split())
+    assert runner.invoke(app, ["quarantine", "release", "999999"]).exit_code == 2
+
 
 def test_hub_replay_reports_equal_then_different_then_applies(env: HubSettings) -> None:
     import datetime as dt
