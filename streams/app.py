@@ -21,7 +21,7 @@ import psycopg
 from schemas.catalogue import default_catalogue
 from streams.ingest import RawMessage, SortedBatch, sort_messages
 from streams.projection import ProjectionSettings
-from streams.topics import SOURCE_TOPICS
+from streams.topics import QUARANTINE_TOPIC, SOURCE_TOPICS, ensure_topics
 from warehouse.cohort_store import locality_reference
 from warehouse.connection import WarehouseUnavailable, connect
 from warehouse.event_store import apply_batch
@@ -39,6 +39,7 @@ class StreamsConfig:
     broker_bootstrap: str
     warehouse_dsn: str
     topics: tuple[str, ...]
+    quarantine_topic: str
     data_dir: Path
     session_timeout_s: float = 10.0
     batch_size: int = 1000
@@ -133,6 +134,12 @@ def create_app(config: StreamsConfig) -> faust.App:
     catalogue = default_catalogue()
     worker_id = f"{config.app_id}@{socket.gethostname()}"
 
+    quarantined = app.topic(config.quarantine_topic, value_serializer="raw", key_serializer="raw")
+
+    @app.task
+    async def declare_quarantine_topic() -> None:
+        await asyncio.to_thread(ensure_topics, config.broker_bootstrap, [config.quarantine_topic])
+
     @app.agent(source, name="apply_events")
     async def apply_events(stream: Any) -> None:
         async for events in stream.take_events(config.batch_size, within=config.batch_within_s):
@@ -140,7 +147,18 @@ def create_app(config: StreamsConfig) -> faust.App:
                 RawMessage(e.message.topic, e.message.partition, e.message.offset, e.value)
                 for e in events
             ]
-            await asyncio.to_thread(writer.write, sort_messages(catalogue, raw))
+            batch = sort_messages(catalogue, raw)
+            await asyncio.to_thread(writer.write, batch)
+            # the quarantine table already holds them durably; the topic tells whoever listens
+            for refusal in batch.refusals:
+                message = refusal.message
+                await quarantined.send(
+                    value=message.value,
+                    headers={
+                        "reason": refusal.reason.encode(),
+                        "source": f"{message.topic}/{message.partition}/{message.offset}".encode(),
+                    },
+                )
 
     @app.timer(interval=HEARTBEAT_INTERVAL_S)
     async def heartbeat() -> None:
@@ -158,6 +176,7 @@ def config_from_settings(settings: Any) -> StreamsConfig:
         broker_bootstrap=settings.broker_bootstrap,
         warehouse_dsn=settings.warehouse_dsn(),
         topics=tuple(settings.topic(name) for name in SOURCE_TOPICS),
+        quarantine_topic=settings.topic(QUARANTINE_TOPIC),
         data_dir=settings.state_dir / "streams",
         session_timeout_s=settings.streams_session_timeout_s,
         batch_size=settings.streams_batch_size,

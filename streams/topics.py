@@ -14,6 +14,7 @@ SOURCE_BY_SYSTEM = {
     "socialcare": "socialcare.events",
     "voice": "voice.events",
 }
+QUARANTINE_TOPIC = "events.quarantined"  # every refused message, with its reason in headers
 PARTITIONS = 4
 
 

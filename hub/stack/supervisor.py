@@ -182,10 +182,11 @@ class Supervisor:
             forget_old_heartbeats(s)
 
         def prepare_topics() -> None:
-            from streams.topics import SOURCE_TOPICS, ensure_topics
+            from streams.topics import QUARANTINE_TOPIC, SOURCE_TOPICS, ensure_topics
 
             broker.wait_ready()
-            ensure_topics(s.broker_bootstrap, [s.topic(name) for name in SOURCE_TOPICS])
+            names = [*SOURCE_TOPICS, QUARANTINE_TOPIC]
+            ensure_topics(s.broker_bootstrap, [s.topic(name) for name in names])
 
         def python_module(module: str, log: str) -> Callable[[], subprocess.Popen[bytes]]:
             return lambda: spawn([sys.executable, "-m", module], log_file=logs / log, env=env)
