@@ -42,14 +42,9 @@ def month_ends(first: dt.date, last: dt.date) -> list[dt.date]:
     return ends
 
 
-def dimension_values(
-    state: PersonState, day: dt.date, locality_of: Mapping[str, str]
-) -> list[tuple[str, str]] | None:
-    """(dimension, value) pairs one person adds on `day`; None if not aged 0-25 then."""
-    band = age_band(state.month_of_birth, day)
-    if band is None and state.month_of_birth is not None:
-        return None  # known age outside 0-25
-    locality = locality_of.get(state.lsoa_code or "", UNKNOWN) if state.lsoa_code else UNKNOWN
+def _static_values(state: PersonState, locality_of: Mapping[str, str]) -> list[tuple[str, str]]:
+    """The (dimension, value) pairs that do not depend on the date (all but age band)."""
+    locality = locality_of.get(state.lsoa_code, UNKNOWN) if state.lsoa_code else UNKNOWN
     if state.in_area is None:
         area = UNKNOWN if state.setting_type else "NONE"
     else:
@@ -57,7 +52,6 @@ def dimension_values(
     values = [
         ("all", "all"),
         ("primary_need", state.primary_need or UNKNOWN),
-        ("age_band", band or UNKNOWN),
         ("sex", state.sex or UNKNOWN),
         ("ethnicity_group", state.ethnicity_group or UNKNOWN),
         ("locality", locality),
@@ -68,26 +62,67 @@ def dimension_values(
     return values
 
 
+def dimension_values(
+    state: PersonState, day: dt.date, locality_of: Mapping[str, str]
+) -> list[tuple[str, str]] | None:
+    """(dimension, value) pairs one person adds on `day`; None if not aged 0-25 then."""
+    band = age_band(state.month_of_birth, day)
+    if band is None and state.month_of_birth is not None:
+        return None  # known age outside 0-25
+    return [*_static_values(state, locality_of), ("age_band", band or UNKNOWN)]
+
+
 def contributions(
     spans: Sequence[Span], ends: Sequence[dt.date], locality_of: Mapping[str, str]
 ) -> Counter[Cell]:
-    """One person's counts in every cell, over the given month ends."""
+    """One person's counts in every cell, over the given (ascending) month ends.
+
+    Walks spans and month ends together; only the age band is worked out per month.
+    """
     cells: Counter[Cell] = Counter()
-    if not spans:
-        return cells
-    first = spans[0].valid_from
+    index = 0
+    static: list[tuple[str, str]] | None = None
     for day in ends:
-        if day < first:
+        while (
+            index < len(spans)
+            and spans[index].valid_to is not None
+            and (
+                spans[index].valid_to <= day  # type: ignore[operator]
+            )
+        ):
+            index += 1
+            static = None
+        if index >= len(spans):
+            break
+        span = spans[index]
+        if day < span.valid_from:
             continue
-        state = state_at(spans, day)
-        if state is None:
+        state = span.state
+        band = age_band(state.month_of_birth, day)
+        if band is None and state.month_of_birth is not None:
             continue
-        values = dimension_values(state, day, locality_of)
-        if values is None:
-            continue
-        for dimension, value in values:
-            cells[(day, state.send_status, dimension, value)] += 1
+        if static is None:
+            static = _static_values(state, locality_of)
+        status = state.send_status
+        for dimension, value in static:
+            cells[(day, status, dimension, value)] += 1
+        cells[(day, status, "age_band", band or UNKNOWN)] += 1
     return cells
+
+
+def first_divergence(old: Sequence[Span], new: Sequence[Span]) -> dt.date | None:
+    """The first day on which the two histories say different things; None if they agree.
+
+    Only span boundaries can be such a day, so only they are checked.
+    """
+    boundaries = sorted(
+        {s.valid_from for s in (*old, *new)}
+        | {s.valid_to for s in (*old, *new) if s.valid_to is not None}
+    )
+    for day in boundaries:
+        if state_at(old, day) != state_at(new, day):
+            return day
+    return None
 
 
 def contribution_delta(
@@ -96,9 +131,17 @@ def contribution_delta(
     ends: Sequence[dt.date],
     locality_of: Mapping[str, str],
 ) -> Counter[Cell]:
-    """What to add to the cells when a person's history changes from `old` to `new`."""
-    delta = contributions(new, ends, locality_of)
-    delta.subtract(contributions(old, ends, locality_of))
+    """What to add to the cells when a person's history changes from `old` to `new`.
+
+    Month ends before the histories diverge contribute the same to both, so only
+    the later ones are computed (a new event usually changes only recent months).
+    """
+    since = first_divergence(old, new)
+    if since is None:
+        return Counter()
+    later = [day for day in ends if day >= since]
+    delta = contributions(new, later, locality_of)
+    delta.subtract(contributions(old, later, locality_of))
     return Counter({cell: n for cell, n in delta.items() if n != 0})
 
 

@@ -51,6 +51,16 @@ class PostgresProjectionStore:
         self.conn = conn
         self.up_to_sequence = up_to_sequence  # a replay sees the store as it was then
 
+    def _stage(self) -> None:
+        """Session-local staging tables, so bulk writes go through COPY."""
+        self.conn.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS staged_links (pseudonym text, person_id text)"
+        )
+        self.conn.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS staged_cells (as_at date, send_status text,"
+            " dimension text, value text, people bigint)"
+        )
+
     def people_with(self, pseudonyms: frozenset[str]) -> dict[str, frozenset[str]]:
         rows = self.conn.execute(
             """
@@ -106,14 +116,12 @@ class PostgresProjectionStore:
     ) -> None:
         replaced = [*set(retired), *histories]
         self.conn.execute("DELETE FROM cohort_history WHERE person_id = ANY(%s)", (replaced,))
+        self._stage()
         with self.conn.cursor() as cursor:
-            cursor.executemany(
-                """
-                INSERT INTO person_links (pseudonym, person_id) VALUES (%s, %s)
-                ON CONFLICT (pseudonym) DO UPDATE SET person_id = EXCLUDED.person_id
-                """,
-                [(p, pid) for pid, members in people.items() for p in sorted(members)],
-            )
+            with cursor.copy("COPY staged_links (pseudonym, person_id) FROM STDIN") as copy:
+                for pid, members in people.items():
+                    for pseudonym in members:
+                        copy.write_row((pseudonym, pid))
             with cursor.copy(
                 "COPY cohort_history (person_id, valid_from, valid_to, state, caused_by) FROM STDIN"
             ) as copy:
@@ -128,17 +136,35 @@ class PostgresProjectionStore:
                                 list(span.caused_by),
                             )
                         )
-            cursor.executemany(
-                """
-                INSERT INTO jsna_cells (as_at, send_status, dimension, value, people)
-                VALUES (%s, %s, %s, %s, %s)
-                ON CONFLICT (as_at, send_status, dimension, value)
-                DO UPDATE SET people = jsna_cells.people + EXCLUDED.people
-                """,
-                [(*cell, n) for cell, n in sorted(cells.items())],
-            )
-        if cells:
-            self.conn.execute("DELETE FROM jsna_cells WHERE people = 0")
+            with cursor.copy(
+                "COPY staged_cells (as_at, send_status, dimension, value, people) FROM STDIN"
+            ) as copy:
+                for cell, n in cells.items():
+                    copy.write_row((*cell, n))
+        self.conn.execute(
+            """
+            INSERT INTO person_links (pseudonym, person_id)
+            SELECT pseudonym, person_id FROM staged_links
+            ON CONFLICT (pseudonym) DO UPDATE SET person_id = EXCLUDED.person_id
+            WHERE person_links.person_id <> EXCLUDED.person_id
+            """
+        )
+        self.conn.execute(
+            """
+            INSERT INTO jsna_cells (as_at, send_status, dimension, value, people)
+            SELECT as_at, send_status, dimension, value, people FROM staged_cells
+            ON CONFLICT (as_at, send_status, dimension, value)
+            DO UPDATE SET people = jsna_cells.people + EXCLUDED.people
+            """
+        )
+        self.conn.execute(
+            """
+            DELETE FROM jsna_cells j USING staged_cells s
+            WHERE j.people = 0 AND j.as_at = s.as_at AND j.send_status = s.send_status
+              AND j.dimension = s.dimension AND j.value = s.value
+            """
+        )
+        self.conn.execute("TRUNCATE staged_links, staged_cells")
 
 
 def locality_reference(conn: psycopg.Connection) -> dict[str, str]:

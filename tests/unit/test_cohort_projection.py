@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from schemas.envelope import Event
 from streams.cohort import EHC_PLAN, SEN_SUPPORT, UNKNOWN, age_band, state_at, timeline
-from streams.jsna import Cell, contributions, month_ends
+from streams.jsna import Cell, contributions, dimension_values, month_ends
 from streams.linkage import link, people_of, person_id
 from streams.projection import InMemoryStore, ProjectionSettings, project
 
@@ -276,11 +276,32 @@ def random_history(seed: int, people: int, events: int, days: int = 900) -> list
 
 
 def reference(history: list[Event]) -> tuple[dict[str, Any], Counter[Cell]]:
+    """Straight from the event list: link, fold each person, count each month end naively."""
     people = {pid: timeline(events) for pid, events in people_of(history).items()}
     cells: Counter[Cell] = Counter()
     for spans in people.values():
-        cells.update(contributions(spans, SETTINGS.month_ends(), SETTINGS.locality_of))
+        for day in SETTINGS.month_ends():
+            state = state_at(spans, day)
+            values = None if state is None else dimension_values(state, day, SETTINGS.locality_of)
+            for dimension, value in values or []:
+                assert state is not None
+                cells[(day, state.send_status, dimension, value)] += 1
     return people, Counter({c: n for c, n in cells.items() if n})
+
+
+def test_the_fast_month_walk_counts_what_the_naive_reference_counts() -> None:
+    for seed in range(20):
+        history = random_history(seed, people=3, events=25, days=700)
+        for spans in (timeline(e) for e in people_of(history).values()):
+            naive: Counter[Cell] = Counter()
+            for day in SETTINGS.month_ends():
+                state = state_at(spans, day)
+                for dimension, value in (
+                    dimension_values(state, day, SETTINGS.locality_of) if state else None
+                ) or []:
+                    assert state is not None
+                    naive[(day, state.send_status, dimension, value)] += 1
+            assert contributions(spans, SETTINGS.month_ends(), SETTINGS.locality_of) == naive
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
