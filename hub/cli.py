@@ -27,6 +27,7 @@ def _register_commands() -> None:
     from hub.commands import (
         bench,
         data,
+        jsna,
         pipelines,
         quarantine,
         replay,
@@ -35,7 +36,7 @@ def _register_commands() -> None:
         warehouse,
     )
 
-    for module in (stack, data, pipelines, quarantine, replay, warehouse, schemas, bench):
+    for module in (stack, data, jsna, pipelines, quarantine, replay, warehouse, schemas, bench):
         module.register(app)
 
 

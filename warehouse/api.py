@@ -13,6 +13,7 @@ from psycopg import Connection
 from pydantic import BaseModel, Field
 
 from warehouse.connection import WarehouseUnavailable, connect
+from warehouse.jsna import jsna_document
 from warehouse.scorecard import scorecard_document
 
 MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
@@ -59,6 +60,11 @@ def receipts(conn: Warehouse, query: ReceiptsQuery) -> dict[str, list[str]]:
     return {"recorded": sorted(str(row[0]) for row in rows)}
 
 
+def jsna(conn: Warehouse, as_at: dt.date | None = None) -> dict[str, Any]:
+    """The JSNA aggregates as at a date (default today), as `hub jsna --format json` gives."""
+    return jsna_document(conn, as_at or dt.date.today())
+
+
 def _month(value: str | None) -> dt.date | None:
     return dt.date.fromisoformat(f"{value}-01") if value else None
 
@@ -68,6 +74,7 @@ def create_app(dsn: str) -> FastAPI:
     app.state.warehouse_dsn = dsn
     app.get("/health")(health)
     app.get("/scorecard")(scorecard)
+    app.get("/jsna")(jsna)
     app.post("/receipts")(receipts)
     return app
 
