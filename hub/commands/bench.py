@@ -1,4 +1,4 @@
-"""`hub bench produce`: measure the producer on the embedded broker, results to a JSON file."""
+"""`hub bench produce` and `hub bench stream`: measurements on the embedded stack, to JSON files."""
 
 from __future__ import annotations
 
@@ -50,6 +50,61 @@ def produce(
         f"bare {result.bare_eps:,.0f} events/s, hub {result.hub_eps:,.0f} events/s, "
         f"ratio {result.ratio:.2f} (aim >= 0.5) -> {output}"
     )
+
+
+@bench.command("stream")
+def stream(
+    events: Annotated[int, typer.Option(help="Events in the bulk measurements.")] = 1_000_000,
+    latency_seconds: Annotated[
+        int, typer.Option(help="Seconds of steady publishing for the latency measurement.")
+    ] = 20,
+    rate: Annotated[int, typer.Option(help="Events per second while measuring latency.")] = 1000,
+    output: Annotated[Path, typer.Option(help="Where to write the results.")] = Path(
+        "bench/results/stream.json"
+    ),
+) -> None:
+    """Bare loop vs faust ceiling vs the hub's worker, latency, memory and replay."""
+    import uuid
+
+    from hub.settings import HubSettings
+    from hub.stack.postgres import EmbeddedPostgres
+    from streams.benchmark import run_stream_benchmark
+    from warehouse.migrate import upgrade
+
+    with tempfile.TemporaryDirectory() as scratch_dir:
+        scratch = Path(scratch_dir)
+        broker = EmbeddedBroker(_free_port(), log_file=scratch / "broker.log")
+        postgres = EmbeddedPostgres(scratch / "postgres", port=_free_port())
+        broker.start()
+        postgres.start()
+        try:
+            broker.wait_ready()
+            postgres.wait_ready()
+            postgres.ensure_database("bench")
+            upgrade(postgres.dsn("bench"))
+            settings = HubSettings(
+                state_dir=scratch / "hub",
+                broker_port=broker.port,
+                warehouse_port=postgres.port,
+                warehouse_database="bench",
+                topic_prefix=f"bench{uuid.uuid4().hex[:6]}.",
+                streams_app_id=f"bench-{uuid.uuid4().hex[:6]}",
+            )
+            result = run_stream_benchmark(
+                settings,
+                events,
+                scratch,
+                latency_seconds=latency_seconds,
+                rate=rate,
+                say=console.print,
+            )
+        finally:
+            broker.stop()
+            postgres.stop()
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(result.as_json(), indent=2) + "\n")
+    console.print_json(json.dumps(result.as_json()))
+    console.print(f"-> {output}")
 
 
 def register(app: typer.Typer) -> None:
