@@ -1,0 +1,157 @@
+"""May this event enter? One pure function, the same for the producer and the gatekeeper.
+
+The answer is accepted, or refused with a machine-readable reason and a detail
+that names the contract, party, type or field, never a person. The decision
+records the contract version it was taken under; accepted events are never
+re-decided, so changing a contract changes what may enter from then on, and
+never rewrites what was already accepted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from contracts.models import ALL_FIELDS, Contract
+from schemas.catalogue import Catalogue
+
+ENVELOPE_FIELDS = frozenset(
+    {
+        "event_id",
+        "event_type",
+        "schema_version",
+        "occurred_at",
+        "recorded_at",
+        "source_system",
+        "contract_id",
+        "area_code",
+        "extract_id",
+        "subject",
+    }
+)
+
+
+class Reason(StrEnum):
+    ACCEPTED = "accepted"
+    UNKNOWN_CONTRACT = "unknown_contract"
+    UNKNOWN_PARTY = "unknown_party"
+    TYPE_NOT_ALLOWED = "type_not_allowed"
+    FIELD_NOT_ALLOWED = "field_not_allowed"
+    CONTRACT_NOT_IN_FORCE = "contract_not_in_force"
+    WRONG_AREA = "wrong_area"
+    WRONG_KEY = "wrong_key"
+    SUBJECT_OPTED_OUT = "subject_opted_out"
+    SCHEMA_UNKNOWN = "schema_unknown"
+
+
+@dataclass(frozen=True)
+class Decision:
+    reason: Reason
+    detail: str
+    contract_id: str | None = None
+    contract_version: int | None = None
+
+    @property
+    def accepted(self) -> bool:
+        return self.reason is Reason.ACCEPTED
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """What the decision reads from an event: envelope, pseudonyms and non-null fields."""
+
+    event_type: str
+    source_system: str
+    contract_id: str
+    area_code: str
+    key_id: str | None
+    recorded_on: dt.date
+    pseudonyms: frozenset[str]
+    fields: frozenset[str]
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any]) -> Candidate:
+        """From an Avro record as encoded or decoded (subject nested, dates as objects)."""
+        subject = record.get("subject") or {}
+        recorded = record["recorded_at"]
+        return cls(
+            event_type=str(record["event_type"]),
+            source_system=str(record["source_system"]),
+            contract_id=str(record["contract_id"]),
+            area_code=str(record["area_code"]),
+            key_id=subject.get("key_id"),
+            recorded_on=recorded.date() if isinstance(recorded, dt.datetime) else recorded,
+            pseudonyms=frozenset(
+                p for p in (subject.get("nhs_pseudonym"), subject.get("upn_pseudonym")) if p
+            ),
+            fields=frozenset(
+                k for k, v in record.items() if k not in ENVELOPE_FIELDS and v is not None
+            ),
+        )
+
+
+def decide(
+    candidate: Candidate,
+    contracts: Mapping[str, Contract],
+    catalogue: Catalogue,
+    opted_out: frozenset[str] = frozenset(),
+) -> Decision:
+    """Accept the event, or say which rule it breaks (checked in a fixed order)."""
+    try:
+        catalogue.latest(candidate.event_type)
+    except KeyError:
+        return Decision(Reason.SCHEMA_UNKNOWN, f"no schema for {candidate.event_type}")
+    contract = contracts.get(candidate.contract_id)
+    if contract is None:
+        return Decision(Reason.UNKNOWN_CONTRACT, f"no contract {candidate.contract_id}")
+    ids = (contract.contract_id, contract.version)
+    if not contract.in_force(candidate.recorded_on):
+        return Decision(
+            Reason.CONTRACT_NOT_IN_FORCE,
+            f"{contract.contract_id} is in force {contract.valid_from} to {contract.valid_to}",
+            *ids,
+        )
+    if candidate.area_code != contract.area_code:
+        return Decision(
+            Reason.WRONG_AREA, f"{contract.contract_id} covers {contract.area_code}", *ids
+        )
+    permission = contract.permission_for(candidate.source_system)
+    if permission is None:
+        return Decision(
+            Reason.UNKNOWN_PARTY,
+            f"{candidate.source_system} may not publish under {contract.contract_id}",
+            *ids,
+        )
+    allowed = permission.event_types.get(candidate.event_type)
+    if allowed is None:
+        return Decision(
+            Reason.TYPE_NOT_ALLOWED,
+            f"{candidate.source_system} may not publish {candidate.event_type}",
+            *ids,
+        )
+    if allowed != ALL_FIELDS:
+        extra = sorted(candidate.fields - set(allowed))
+        if extra:
+            return Decision(
+                Reason.FIELD_NOT_ALLOWED,
+                f"{candidate.event_type} from {candidate.source_system} may not carry "
+                + ", ".join(extra),
+                *ids,
+            )
+    if candidate.key_id is not None and candidate.key_id != contract.pseudonymisation_key_id:
+        return Decision(
+            Reason.WRONG_KEY,
+            f"pseudonyms made with key {candidate.key_id}, contract names "
+            f"{contract.pseudonymisation_key_id}",
+            *ids,
+        )
+    if (
+        contract.opt_out.applies
+        and candidate.source_system in contract.opt_out.sources
+        and candidate.pseudonyms & opted_out
+    ):
+        return Decision(Reason.SUBJECT_OPTED_OUT, "the national data opt-out applies", *ids)
+    return Decision(Reason.ACCEPTED, "within the contract", *ids)
