@@ -18,18 +18,21 @@ from typing import Any
 import faust
 import psycopg
 
+from contracts.loading import shipped_contracts
 from schemas.catalogue import default_catalogue
-from streams.ingest import RawMessage, SortedBatch, sort_messages
+from streams.ingest import Gate, RawMessage, SortedBatch, sort_messages
 from streams.projection import ProjectionSettings
 from streams.topics import QUARANTINE_TOPIC, SOURCE_TOPICS, ensure_topics
 from warehouse.cohort_store import locality_reference
 from warehouse.connection import WarehouseUnavailable, connect
 from warehouse.event_store import apply_batch
+from warehouse.opt_out import opted_out
 from warehouse.quarantine import quarantine
 
 log = logging.getLogger("hub.streams")
 
 HEARTBEAT_INTERVAL_S = 5.0
+GATE_REFRESH_S = 300.0
 MAX_RETRY_DELAY_S = 30.0
 
 
@@ -54,6 +57,31 @@ class BatchWriter:
         self.conn: psycopg.Connection | None = None
         self.events_applied = 0
         self.projection: ProjectionSettings | None = None
+        self.contracts = shipped_contracts()
+        self.catalogue = default_catalogue()
+        self._gate: Gate | None = None
+        self._gate_loaded_at = 0.0
+
+    def gate(self) -> Gate:
+        """Contracts and the opt-out list, the list re-read every few minutes."""
+        if self._gate is None or time.monotonic() - self._gate_loaded_at > GATE_REFRESH_S:
+            self._gate = Gate(self.contracts, opted_out(self._connection()))
+            self._gate_loaded_at = time.monotonic()
+        return self._gate
+
+    def sort_and_write(self, raw: list[RawMessage]) -> SortedBatch:
+        """The gatekeeper's decision on each message, then the batch written atomically."""
+        while True:
+            try:
+                gate = self.gate()
+                break
+            except (WarehouseUnavailable, psycopg.OperationalError):
+                log.warning("warehouse unavailable while loading the opt-out list; retrying")
+                self.conn = None
+                time.sleep(1.0)
+        batch = sort_messages(self.catalogue, raw, gate)
+        self.write(batch)
+        return batch
 
     def _connection(self) -> psycopg.Connection:
         if self.conn is None or self.conn.closed:
@@ -131,7 +159,6 @@ def create_app(config: StreamsConfig) -> faust.App:
     )
     source = app.topic(*config.topics, value_serializer="raw", key_serializer="raw")
     writer = BatchWriter(config.warehouse_dsn)
-    catalogue = default_catalogue()
     worker_id = f"{config.app_id}@{socket.gethostname()}"
 
     quarantined = app.topic(config.quarantine_topic, value_serializer="raw", key_serializer="raw")
@@ -147,8 +174,7 @@ def create_app(config: StreamsConfig) -> faust.App:
                 RawMessage(e.message.topic, e.message.partition, e.message.offset, e.value)
                 for e in events
             ]
-            batch = sort_messages(catalogue, raw)
-            await asyncio.to_thread(writer.write, batch)
+            batch = await asyncio.to_thread(writer.sort_and_write, raw)
             # the quarantine table already holds them durably; the topic tells whoever listens
             for refusal in batch.refusals:
                 message = refusal.message

@@ -1,9 +1,10 @@
 """The gatekeeper's second look: re-checking a quarantined message after a fix.
 
 A message is quarantined when it cannot be decoded (unknown writer schema,
-invalid Avro) or breaks its envelope. Once the cause is fixed (a schema added to
-the catalogue, reference data corrected), `release` checks it again with exactly
-the rules the worker applies; if it passes, it enters the event store and every
+invalid Avro), breaks its envelope, or falls outside its data-sharing contract.
+Once the cause is fixed (a schema added to the catalogue, a contract revised,
+reference data corrected), `release` checks it again with exactly the rules the
+worker applies; if it passes, it enters the event store and every
 projection in one transaction, and the quarantine row records when and as which
 event. If it still fails, it stays, with the reason this check gave.
 """
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 import psycopg
 
 from schemas.catalogue import Catalogue
-from streams.ingest import RawMessage, sort_messages
+from streams.ingest import Gate, RawMessage, sort_messages
 from streams.projection import ProjectionSettings
 from warehouse.event_store import apply_batch
 from warehouse.quarantine import held, mark_checked, mark_released
@@ -41,6 +42,7 @@ def release(
     message_id: int,
     catalogue: Catalogue,
     projection: ProjectionSettings | None,
+    gate: Gate | None = None,
 ) -> ReleaseOutcome:
     """Re-check one quarantined message; admit it if it now passes."""
     found = held(conn, message_id)
@@ -50,7 +52,7 @@ def release(
     if message.released_at is not None:
         return ReleaseOutcome(message_id, True, "already_released", "released earlier")
     raw = RawMessage(message.topic, message.partition, message.offset, data)
-    batch = sort_messages(catalogue, [raw])
+    batch = sort_messages(catalogue, [raw], gate)
     with conn.transaction():
         if batch.refusals:
             refusal = batch.refusals[0]

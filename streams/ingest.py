@@ -1,15 +1,19 @@
-"""Sorting one batch of raw broker messages into events, manifests and refusals.
+"""The gatekeeper: sorting one batch of raw broker messages into events, manifests, refusals.
 
-Pure: bytes in, decoded domain objects out. Nothing undecodable is dropped; it comes
-back as a `Refusal` with a machine-readable reason, to be quarantined.
+Pure: bytes in, decoded domain objects out. Each event is checked against its
+data-sharing contract (when a `Gate` is given). Nothing undecodable or outside its
+contract is dropped; it comes back as a `Refusal` with a machine-readable reason,
+to be quarantined.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from contracts.decisions import Candidate, decide
+from contracts.models import Contract
 from schemas.catalogue import Catalogue
 from schemas.codec import UndecodableMessage, decode
 from schemas.envelope import Event, event_from_record
@@ -57,15 +61,32 @@ def _manifest(record: dict[str, object]) -> ExtractManifest:
     )
 
 
-def sort_messages(catalogue: Catalogue, messages: Iterable[RawMessage]) -> SortedBatch:
+@dataclass(frozen=True)
+class Gate:
+    """What the gatekeeper checks events against: the contracts in force and the opt-outs."""
+
+    contracts: Mapping[str, Contract]
+    opted_out: frozenset[str] = frozenset()
+
+
+def sort_messages(
+    catalogue: Catalogue, messages: Iterable[RawMessage], gate: Gate | None = None
+) -> SortedBatch:
+    """Decode each message and, with a `gate`, check its event against its contract."""
     batch = SortedBatch()
     for message in messages:
         try:
             decoded = decode(catalogue, message.value)
             if decoded.schema.name == MANIFEST_TYPE:
                 batch.manifests.append(_manifest(decoded.record))
-            else:
-                batch.events.append(event_from_record(decoded.record, decoded.schema.fingerprint))
+                continue
+            if gate is not None:
+                candidate = Candidate.from_record(decoded.record)
+                decision = decide(candidate, gate.contracts, catalogue, gate.opted_out)
+                if not decision.accepted:
+                    batch.refusals.append(Refusal(message, decision.reason.value, decision.detail))
+                    continue
+            batch.events.append(event_from_record(decoded.record, decoded.schema.fingerprint))
         except UndecodableMessage as error:
             batch.refusals.append(Refusal(message, error.reason, str(error)))
         except (KeyError, TypeError, ValueError) as error:

@@ -76,16 +76,20 @@ def release_quarantined(
     message_id: Annotated[int, typer.Argument(metavar="ID", help="Id from `hub quarantine list`.")],
 ) -> None:
     """Re-check one quarantined message (after a schema, contract or reference-data fix)."""
+    from contracts.loading import shipped_contracts
     from schemas.catalogue import default_catalogue
     from streams.gatekeeper import NotQuarantined, release
+    from streams.ingest import Gate
     from streams.projection import ProjectionSettings
     from warehouse.cohort_store import locality_reference
+    from warehouse.opt_out import opted_out
 
     settings = HubSettings()
     try:
         with connect(settings.warehouse_dsn()) as conn:
             projection = ProjectionSettings(locality_of=locality_reference(conn))
-            outcome = release(conn, message_id, default_catalogue(), projection)
+            gate = Gate(shipped_contracts(), opted_out(conn))
+            outcome = release(conn, message_id, default_catalogue(), projection, gate)
     except WarehouseUnavailable as error:
         errors.print(f"[red]{error}[/red]")
         raise typer.Exit(EXIT_UNAVAILABLE) from None

@@ -197,7 +197,7 @@ def journeys(
                 "contract_id": "leics-send-sharing-2026",
                 "area_code": "E10000018",
                 "extract_id": None,
-                "subject": {"nhs_pseudonym": nhs, "upn_pseudonym": upn, "key_id": "bench"},
+                "subject": {"nhs_pseudonym": nhs, "upn_pseudonym": upn, "key_id": "key-1"},
                 **fields,
             }
             yield JourneyMessage(
