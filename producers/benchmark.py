@@ -51,7 +51,7 @@ def run_produce_benchmark(
     bootstrap: str, events: int, *, topic_prefix: str = "bench."
 ) -> ProduceBenchmark:
     key = b"benchmark-key-not-a-secret-000000"
-    pseudonymiser = Pseudonymiser(key, "bench")
+    pseudonymiser = Pseudonymiser(key, "key-1")
     extract = generate(events, seed=1, faults=0)
     bare_topic, hub_topic = f"{topic_prefix}bare.events", f"{topic_prefix}hub.events"
     ensure_topics(bootstrap, [bare_topic, hub_topic])
@@ -59,7 +59,9 @@ def run_produce_benchmark(
         path = Path(scratch) / "plans.csv"
         path.write_text(extract.csv_text)
         # the bare loop sends what the hub path would send: same sizes, already encoded
-        target = PublishTarget(bootstrap, hub_topic, "education", "bench", "E10000018")
+        target = PublishTarget(
+            bootstrap, hub_topic, "education", "leics-send-sharing-2026", "E10000018"
+        )
         now = dt.datetime.now(dt.UTC)
         with Outbox(Path(scratch) / "encoded.sqlite") as encoded:
             chunks = staged_chunks(

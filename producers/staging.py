@@ -8,16 +8,19 @@ already on disk. The manifest parts come last, once every event id is known.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from contracts.decisions import Candidate, decide
+from contracts.loading import shipped_contracts
+from contracts.models import Contract
 from producers import ehc_plans
 from producers.extract_reader import ExtractRow, RowRefusal, decode_extract, iter_rows
 from producers.identity import Pseudonymiser
 from producers.outbox import Outbox, OutboxEntry
-from schemas.catalogue import Catalogue
+from schemas.catalogue import Catalogue, EventSchema
 from schemas.codec import encode
 
 CHUNK_ROWS = 2_000
@@ -81,8 +84,14 @@ def staged_chunks(
     catalogue: Catalogue,
     on_row: Callable[[], None] | None = None,
     converter: RowConverter = ehc_plans.EHC_PLANS,
+    contracts: Mapping[str, Contract] | None = None,
 ) -> Iterator[list[OutboxEntry]]:
-    """Yield chunks of entries already committed to the outbox; the summary is filled in."""
+    """Yield chunks of entries already committed to the outbox; the summary is filled in.
+
+    Every record is checked against its schema and the contract before it is staged:
+    a row the gatekeeper would refuse is refused here, at source, with its line.
+    """
+    contracts = shipped_contracts() if contracts is None else contracts
     content = path.read_bytes()
     context = ehc_plans.PublishContext(
         source_system=target.source_system,
@@ -98,27 +107,21 @@ def staged_chunks(
     summary = PublishSummary(str(context.extract_id), unknown_columns=header.unknown_columns)
     summary_out.append(summary)
     schema = catalogue.latest(converter.event_type)
+    checks = EntryChecks(schema, catalogue, contracts, target, summary.extract_id)
     chunk: list[OutboxEntry] = []
     for row in rows:
         summary.rows_read += 1
-        result = (
+        record = (
             row
             if isinstance(row, RowRefusal)
             else converter.record_or_refusal(row, context, pseudonymiser)
         )
-        if isinstance(result, RowRefusal):
-            summary.refusals.append(result)
+        entry = record if isinstance(record, RowRefusal) else checks.entry(record, row.line)
+        if isinstance(entry, RowRefusal):
+            summary.refusals.append(entry)
         else:
-            chunk.append(
-                OutboxEntry(
-                    event_id=result["event_id"],
-                    topic=target.topic,
-                    key=partition_key(result),
-                    value=encode(schema, result),
-                    extract_id=summary.extract_id,
-                )
-            )
-            summary.event_ids.append(result["event_id"])
+            chunk.append(entry)
+            summary.event_ids.append(entry.event_id)
         if on_row is not None:
             on_row()
         if len(chunk) >= CHUNK_ROWS:
@@ -128,6 +131,34 @@ def staged_chunks(
     chunk.extend(manifest_entries(summary, target, catalogue, now, converter.event_type))
     outbox.enqueue(chunk)
     yield chunk
+
+
+@dataclass(frozen=True)
+class EntryChecks:
+    """What every record of one extract is checked against before it is staged."""
+
+    schema: EventSchema
+    catalogue: Catalogue
+    contracts: Mapping[str, Contract]
+    target: PublishTarget
+    extract_id: str
+
+    def entry(self, record: dict[str, Any], line: int) -> OutboxEntry | RowRefusal:
+        """The outbox entry for a record, or a refusal if its contract or schema says no."""
+        decision = decide(Candidate.from_record(record), self.contracts, self.catalogue)
+        if not decision.accepted:
+            return RowRefusal(line, f"contract_{decision.reason.value}", decision.detail)
+        try:
+            value = encode(self.schema, record)
+        except (ValueError, TypeError, KeyError):  # fastavro's message may quote the value
+            return RowRefusal(line, "schema_invalid", f"the row does not fit {self.schema.name}")
+        return OutboxEntry(
+            event_id=record["event_id"],
+            topic=self.target.topic,
+            key=partition_key(record),
+            value=value,
+            extract_id=self.extract_id,
+        )
 
 
 def partition_key(record: dict[str, Any]) -> bytes:

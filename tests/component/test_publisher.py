@@ -16,6 +16,8 @@ from schemas.codec import decode
 from streams.topics import ensure_topics
 from tests.conftest import free_port
 
+CONTRACT = "leics-send-sharing-2026"
+
 
 def read_topic(bootstrap: str, topic: str) -> list[tuple[bytes, bytes]]:
     consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
@@ -40,7 +42,7 @@ def test_an_extract_arrives_as_pseudonymised_events_and_a_manifest(
     topic = hub_settings.topic("education.events")
     ensure_topics(hub_settings.broker_bootstrap, [topic])
     pseudonymiser = Pseudonymiser(hub_settings.pseudonym_key_bytes() or b"", "key-1")
-    target = PublishTarget(hub_settings.broker_bootstrap, topic, "education", "c", "E10000018")
+    target = PublishTarget(hub_settings.broker_bootstrap, topic, "education", CONTRACT, "E10000018")
 
     with Outbox(tmp_path / "outbox.sqlite") as outbox:
         summary = publish_extract(path, target, pseudonymiser, outbox, now=dt.datetime.now(dt.UTC))
@@ -69,7 +71,7 @@ def test_a_broker_that_is_down_loses_nothing(hub_settings: HubSettings, tmp_path
     path = tmp_path / "plans.csv"
     path.write_text(extract.csv_text)
     pseudonymiser = Pseudonymiser(hub_settings.pseudonym_key_bytes() or b"", "key-1")
-    down = PublishTarget(f"127.0.0.1:{free_port()}", "t", "education", "c", "E10000018")
+    down = PublishTarget(f"127.0.0.1:{free_port()}", "t", "education", CONTRACT, "E10000018")
     outbox_file = tmp_path / "outbox.sqlite"
     with Outbox(outbox_file) as outbox:
         summary = publish_extract(path, down, pseudonymiser, outbox, now=dt.datetime.now(dt.UTC))

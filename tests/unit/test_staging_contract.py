@@ -1,0 +1,62 @@
+"""Producers refuse at source what the gatekeeper would refuse: per row, with the reason."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from pathlib import Path
+
+from producers.identity import Pseudonymiser
+from producers.mapped_extract import mapped_extract
+from producers.outbox import Outbox
+from producers.source_mapping import find_extract
+from producers.staging import PublishSummary, PublishTarget, staged_chunks
+from producers.synthetic.nhs_numbers import synthetic_nhs_number
+from schemas.catalogue import default_catalogue
+
+CATALOGUE = default_catalogue()
+NOW = dt.datetime(2026, 11, 2, tzinfo=dt.UTC)
+
+
+def stage(tmp_path: Path, csv: str, contract: str, key_id: str = "key-1") -> PublishSummary:
+    path = tmp_path / "exclusions.csv"
+    path.write_text(csv)
+    converter = mapped_extract(find_extract("education", "exclusions"), CATALOGUE)
+    target = PublishTarget("unused:9092", "education.events", "education", contract, "E10000018")
+    summaries: list[PublishSummary] = []
+    with Outbox(tmp_path / f"outbox-{contract}-{key_id}.sqlite") as outbox:
+        for _ in staged_chunks(
+            path,
+            target,
+            Pseudonymiser(b"k" * 32, key_id),
+            outbox,
+            summaries,
+            now=NOW,
+            catalogue=CATALOGUE,
+            converter=converter,
+        ):
+            pass
+    return summaries[0]
+
+
+def test_a_field_the_contract_does_not_allow_is_refused_at_source(tmp_path: Path) -> None:
+    nhs = [synthetic_nhs_number(random.Random(i)) for i in range(2)]
+    csv = (
+        "exclusion_id,nhs_number,upn,start_date,category,sessions,school_urn\n"
+        f"X1,{nhs[0]},,2026-02-02,FTE,2,\n"
+        f"X2,{nhs[1]},,2026-02-09,PERM,,123456\n"
+    )
+    summary = stage(tmp_path, csv, "leics-send-sharing-2026")
+    assert summary.rows_read == 2 and len(summary.event_ids) == 1
+    [refusal] = summary.refusals
+    assert (refusal.line, refusal.reason) == (3, "contract_field_not_allowed")
+    assert "school_urn" in refusal.message and "123456" not in refusal.message
+
+
+def test_an_unknown_contract_or_key_refuses_every_row(tmp_path: Path) -> None:
+    nhs = synthetic_nhs_number(random.Random(9))
+    csv = f"exclusion_id,nhs_number,start_date,category\nX1,{nhs},2026-02-02,FTE\n"
+    unknown = stage(tmp_path, csv, "no-such-contract")
+    assert [r.reason for r in unknown.refusals] == ["contract_unknown_contract"]
+    wrong_key = stage(tmp_path, csv, "leics-send-sharing-2026", key_id="key-0")
+    assert [r.reason for r in wrong_key.refusals] == ["contract_wrong_key"]
