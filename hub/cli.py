@@ -26,6 +26,7 @@ app = typer.Typer(
 def _register_commands() -> None:
     from hub.commands import (
         bench,
+        contracts,
         data,
         jsna,
         pipelines,
@@ -36,7 +37,18 @@ def _register_commands() -> None:
         warehouse,
     )
 
-    for module in (stack, data, jsna, pipelines, quarantine, replay, warehouse, schemas, bench):
+    for module in (
+        stack,
+        data,
+        contracts,
+        jsna,
+        pipelines,
+        quarantine,
+        replay,
+        warehouse,
+        schemas,
+        bench,
+    ):
         module.register(app)
 
 

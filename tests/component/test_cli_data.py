@@ -155,3 +155,32 @@ def test_hub_replay_reports_equal_then_different_then_applies(env: HubSettings) 
     assert different.exit_code == 1
     assert runner.invoke(app, ["replay", "--apply"]).exit_code == 0
     assert runner.invoke(app, ["replay"]).exit_code == 0
+
+
+def test_contracts_check_and_show_and_an_invalid_contract(tmp_path: Path) -> None:
+    assert runner.invoke(app, ["contracts", "check"]).exit_code == 0
+    shown = runner.invoke(app, ["contracts", "show", "leics-send-sharing-2026"])
+    assert shown.exit_code == 0 and "6(1)(e) public task" in shown.output
+    assert runner.invoke(app, ["contracts", "show", "nope"]).exit_code == 2
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("contract_id: x\n")
+    result = runner.invoke(app, ["contracts", "check", str(broken)])
+    assert result.exit_code == 1 and "broken.yaml" in result.output
+
+
+def test_opt_out_load_keeps_pseudonyms_only(env: HubSettings, tmp_path: Path) -> None:
+    import random
+
+    from producers.synthetic.nhs_numbers import synthetic_nhs_number, with_wrong_check_digit
+    from warehouse.connection import connect
+
+    numbers = [synthetic_nhs_number(random.Random(i)) for i in range(3)]
+    listing = tmp_path / "opt-outs.txt"
+    listing.write_text("\n".join([*numbers, with_wrong_check_digit(numbers[0]), ""]) + "\n")
+    result = runner.invoke(app, ["opt-out", "load", str(listing)])
+    assert result.exit_code == 1  # one line refused
+    assert "line 4: invalid_nhs_number" in result.output
+    assert "3 opt-outs read (3 new), 1 refused" in " ".join(result.output.split())
+    with connect(env.warehouse_dsn()) as conn:
+        stored = [row[0] for row in conn.execute("SELECT pseudonym FROM opted_out_subjects")]
+    assert len(stored) == 3 and not set(stored) & set(numbers)

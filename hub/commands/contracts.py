@@ -1,0 +1,140 @@
+"""`hub contracts check|show` and `hub opt-out load`: what information governance signs, keeps."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from contracts.loading import CONTRACT_DIR, ContractInvalid, load_checked, shipped_contracts
+from contracts.models import Contract
+from hub.settings import HubSettings
+
+console = Console()
+errors = Console(stderr=True)
+
+EXIT_INVALID = 1
+EXIT_USAGE = 2
+EXIT_UNAVAILABLE = 3
+
+contracts_app = typer.Typer(help="Data-sharing contracts.", no_args_is_help=True)
+opt_out_app = typer.Typer(help="The national data opt-out list.", no_args_is_help=True)
+
+
+@contracts_app.command("check")
+def check(
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="Contract files (default: the shipped ones).")
+    ] = None,
+) -> None:
+    """Validate contracts and check every event type and field against the catalogue."""
+    files = paths or sorted(CONTRACT_DIR.glob("*.yaml"))
+    failed = 0
+    for path in files:
+        try:
+            contract = load_checked(path)
+        except ContractInvalid as error:
+            failed += 1
+            errors.print(f"[red]{error}[/red]")
+            continue
+        console.print(
+            f"{path.name}: {contract.contract_id} v{contract.version} is valid "
+            f"({len(contract.parties)} parties, in force {contract.valid_from} to "
+            f"{contract.valid_to})"
+        )
+    if failed:
+        raise typer.Exit(EXIT_INVALID)
+
+
+@contracts_app.command("show")
+def show(
+    contract_id: Annotated[str | None, typer.Argument(help="Contract id (default: all).")] = None,
+) -> None:
+    """Parties, lawful basis, permissions, dates, retention, opt-out and disclosure rules."""
+    contracts = shipped_contracts()
+    chosen = [contracts[contract_id]] if contract_id in contracts else list(contracts.values())
+    if contract_id is not None and contract_id not in contracts:
+        errors.print(f"[red]no contract {contract_id!r}[/red] (known: {', '.join(contracts)})")
+        raise typer.Exit(EXIT_USAGE)
+    for contract in chosen:
+        _show(contract)
+
+
+def _show(contract: Contract) -> None:
+    console.rule(f"{contract.contract_id} v{contract.version}: {contract.title}")
+    console.print(
+        f"area {contract.area_code} · in force {contract.valid_from} to {contract.valid_to} · "
+        f"key {contract.pseudonymisation_key_id} · kept {contract.retention.years} years"
+    )
+    console.print(
+        f"lawful basis: {contract.lawful_basis.article_6.value}; "
+        + ", ".join(c.value for c in contract.lawful_basis.article_9)
+    )
+    console.print("purposes: " + "; ".join(contract.purposes))
+    table = Table(title="Who may publish what")
+    for column in ("party", "organisation", "roles", "event types (fields)"):
+        table.add_column(column)
+    for party in contract.parties:
+        permission = contract.permission_for(party.party_id)
+        types = (
+            ", ".join(
+                name if fields == "*" else f"{name} ({', '.join(fields)})"
+                for name, fields in permission.event_types.items()
+            )
+            if permission
+            else "-"
+        )
+        table.add_row(party.party_id, party.organisation, ", ".join(party.roles), types)
+    console.print(table)
+    opt = contract.opt_out
+    console.print(f"opt-out: {'applies to ' + ', '.join(opt.sources) if opt.applies else 'n/a'}")
+    rule = contract.disclosure_control
+    console.print(
+        f"disclosure control: suppress counts below {rule.suppress_below}, round to "
+        f"{rule.round_to}, secondary suppression {'on' if rule.secondary_suppression else 'off'}"
+    )
+
+
+@opt_out_app.command("load")
+def load_opt_outs(
+    file: Annotated[
+        Path, typer.Argument(help="One NHS number per line.", exists=True, dir_okay=False)
+    ],
+) -> None:
+    """Record the national data opt-out list as pseudonyms (the numbers are not kept)."""
+    from hub.commands.data import pseudonymiser_from
+    from producers.identity import InvalidIdentifier, valid_nhs_number
+    from warehouse.connection import WarehouseUnavailable, connect
+    from warehouse.opt_out import record_opt_outs
+
+    settings = HubSettings()
+    pseudonymiser = pseudonymiser_from(settings)
+    pseudonyms, refused = [], 0
+    for number, line in enumerate(file.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            pseudonyms.append(pseudonymiser.nhs_pseudonym(valid_nhs_number(line.strip())))
+        except InvalidIdentifier as error:
+            refused += 1
+            errors.print(f"{file.name}: line {number}: {error.reason}")
+    try:
+        with connect(settings.warehouse_dsn()) as conn:
+            added = record_opt_outs(conn, pseudonyms)
+    except WarehouseUnavailable as error:
+        errors.print(f"[red]{error}[/red]")
+        raise typer.Exit(EXIT_UNAVAILABLE) from None
+    console.print(
+        f"{len(pseudonyms)} opt-outs read ({added} new), {refused} refused; the worker "
+        "applies the list within 5 minutes"
+    )
+    if refused:
+        raise typer.Exit(EXIT_INVALID)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(contracts_app, name="contracts")
+    app.add_typer(opt_out_app, name="opt-out")
