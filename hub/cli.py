@@ -34,6 +34,7 @@ def _register_commands() -> None:
         replay,
         schemas,
         stack,
+        synth,
         warehouse,
     )
 
@@ -45,6 +46,7 @@ def _register_commands() -> None:
         pipelines,
         quarantine,
         replay,
+        synth,
         warehouse,
         schemas,
         bench,

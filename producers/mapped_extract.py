@@ -62,7 +62,7 @@ class MappedExtract:
     ) -> dict[str, Any]:
         values = row.values
         parts = [values.get(column, "") for column in self.mapping.reference]
-        if not all(parts):
+        if not any(parts):
             raise RowInvalid("missing_reference", f"{'/'.join(self.mapping.reference)} is missing")
         subject = self._subject(values, pseudonymiser)
         occurred_on = parse_date(values.get(self.mapping.occurred_on, ""), self.mapping.occurred_on)
