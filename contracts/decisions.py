@@ -5,33 +5,56 @@ that names the contract, party, type or field, never a person. The decision
 records the contract version it was taken under; accepted events are never
 re-decided, so changing a contract changes what may enter from then on, and
 never rewrites what was already accepted.
+
+Whether a contract is in force is judged on the UK calendar day of the event's
+`recorded_at` (when the partner system recorded it and the sharing happened),
+not `occurred_at`: a plan issued in 2019 may be shared under a 2026 contract,
+and a decision does not change with when a worker happens to read the message
+(a replay, or a release from quarantine, decides the same).
+
+Details quote the envelope's names (party, type, contract) only when they look
+like names; anything else, such as an NHS number pasted into the wrong column,
+is described, not echoed.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from contracts.models import ALL_FIELDS, Contract
 from schemas.catalogue import Catalogue
+from schemas.envelope import ENVELOPE_FIELDS as _ENVELOPE
+from schemas.envelope import Event
 
-ENVELOPE_FIELDS = frozenset(
-    {
-        "event_id",
-        "event_type",
-        "schema_version",
-        "occurred_at",
-        "recorded_at",
-        "source_system",
-        "contract_id",
-        "area_code",
-        "extract_id",
-        "subject",
-    }
-)
+ENVELOPE_FIELDS = frozenset(_ENVELOPE)
+UK = ZoneInfo("Europe/London")
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,47}")
+
+
+def _shown(value: str) -> str:
+    """A name from the event, or a description of it when it might be personal data."""
+    return value if _NAME.fullmatch(value) else "(a value that is not a name)"
+
+
+def uk_date(moment: dt.datetime | dt.date | str) -> dt.date:
+    """The UK calendar day of a timestamp (naive means UTC), as contract dates are written.
+
+    00:30 on 1 April BST is still 31 March in UTC; a contract starting on 1 April
+    is in force for it.
+    """
+    if isinstance(moment, str):
+        moment = dt.datetime.fromisoformat(moment)
+    if not isinstance(moment, dt.datetime):
+        return moment
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(UK).date()
 
 
 class Reason(StrEnum):
@@ -76,20 +99,33 @@ class Candidate:
     def from_record(cls, record: Mapping[str, Any]) -> Candidate:
         """From an Avro record as encoded or decoded (subject nested, dates as objects)."""
         subject = record.get("subject") or {}
-        recorded = record["recorded_at"]
         return cls(
             event_type=str(record["event_type"]),
             source_system=str(record["source_system"]),
             contract_id=str(record["contract_id"]),
             area_code=str(record["area_code"]),
             key_id=subject.get("key_id"),
-            recorded_on=recorded.date() if isinstance(recorded, dt.datetime) else recorded,
+            recorded_on=uk_date(record["recorded_at"]),
             pseudonyms=frozenset(
                 p for p in (subject.get("nhs_pseudonym"), subject.get("upn_pseudonym")) if p
             ),
             fields=frozenset(
                 k for k, v in record.items() if k not in ENVELOPE_FIELDS and v is not None
             ),
+        )
+
+    @classmethod
+    def from_event(cls, event: Event) -> Candidate:
+        """From an event already split into envelope and payload (it carries no key id)."""
+        return cls(
+            event_type=event.event_type,
+            source_system=event.source_system,
+            contract_id=event.contract_id,
+            area_code=event.area_code,
+            key_id=None,
+            recorded_on=uk_date(event.recorded_at),
+            pseudonyms=frozenset(p for p in (event.nhs_pseudonym, event.upn_pseudonym) if p),
+            fields=frozenset(k for k, v in event.payload.items() if v is not None),
         )
 
 
@@ -99,14 +135,19 @@ def decide(
     catalogue: Catalogue,
     opted_out: frozenset[str] = frozenset(),
 ) -> Decision:
-    """Accept the event, or say which rule it breaks (checked in a fixed order)."""
+    """Accept the event, or say which rule it breaks (checked in a fixed order).
+
+    Pure: the same candidate, contracts, catalogue and opt-out list always give the
+    same decision, whenever and however often it is asked (live, on release from
+    quarantine, in a test), because nothing reads the clock.
+    """
     try:
         catalogue.latest(candidate.event_type)
     except KeyError:
-        return Decision(Reason.SCHEMA_UNKNOWN, f"no schema for {candidate.event_type}")
+        return Decision(Reason.SCHEMA_UNKNOWN, f"no schema for {_shown(candidate.event_type)}")
     contract = contracts.get(candidate.contract_id)
     if contract is None:
-        return Decision(Reason.UNKNOWN_CONTRACT, f"no contract {candidate.contract_id}")
+        return Decision(Reason.UNKNOWN_CONTRACT, f"no contract {_shown(candidate.contract_id)}")
     ids = (contract.contract_id, contract.version)
     if not contract.in_force(candidate.recorded_on):
         return Decision(
@@ -122,7 +163,7 @@ def decide(
     if permission is None:
         return Decision(
             Reason.UNKNOWN_PARTY,
-            f"{candidate.source_system} may not publish under {contract.contract_id}",
+            f"{_shown(candidate.source_system)} may not publish under {contract.contract_id}",
             *ids,
         )
     allowed = permission.event_types.get(candidate.event_type)
@@ -138,13 +179,13 @@ def decide(
             return Decision(
                 Reason.FIELD_NOT_ALLOWED,
                 f"{candidate.event_type} from {candidate.source_system} may not carry "
-                + ", ".join(extra),
+                + ", ".join(_shown(name) for name in extra),
                 *ids,
             )
     if candidate.key_id is not None and candidate.key_id != contract.pseudonymisation_key_id:
         return Decision(
             Reason.WRONG_KEY,
-            f"pseudonyms made with key {candidate.key_id}, contract names "
+            f"pseudonyms made with key {_shown(candidate.key_id)}, contract names "
             f"{contract.pseudonymisation_key_id}",
             *ids,
         )

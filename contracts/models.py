@@ -12,12 +12,35 @@ inconsistent is refused at load time with a message that says where.
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 ALL_FIELDS = "*"
+
+Location = tuple[str | int, ...]
+
+
+class ContractProblems(ValueError):
+    """Inconsistencies between parts of a contract, each with where it is in the contract."""
+
+    def __init__(self, problems: list[tuple[Location, str]]) -> None:
+        super().__init__("; ".join(message for _, message in problems))
+        self.problems = problems
+
+
+def _field_list(value: object) -> object:
+    """One clear message for a permission that is neither "*" nor a list of field names."""
+    if value == ALL_FIELDS:
+        return value
+    if isinstance(value, list | tuple) and all(isinstance(name, str) for name in value):
+        return tuple(value)
+    raise ValueError(f'must be "{ALL_FIELDS}" (every field) or a list of field names')
+
+
+FieldList = Annotated[tuple[str, ...] | Literal["*"], BeforeValidator(_field_list)]
 
 
 class Strict(BaseModel):
@@ -67,7 +90,7 @@ class Permission(Strict):
     """What one party may publish: event types, each with its allowed fields ("*" = all)."""
 
     party: str
-    event_types: dict[str, tuple[str, ...] | Literal["*"]]
+    event_types: dict[str, FieldList] = Field(min_length=1)
 
 
 class Retention(Strict):
@@ -109,20 +132,31 @@ class Contract(Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> Contract:
-        problems = []
+        problems: list[tuple[Location, str]] = []
         if self.valid_to < self.valid_from:
-            problems.append("valid_to is before valid_from")
+            problems.append((("valid_to",), "is before valid_from"))
         ids = [party.party_id for party in self.parties]
-        if len(set(ids)) != len(ids):
-            problems.append("a party is listed twice")
-        for permission in self.permissions:
-            if permission.party not in ids:
-                problems.append(f"permission for unknown party {permission.party!r}")
-        for source in self.opt_out.sources:
-            if source not in ids:
-                problems.append(f"opt-out names unknown party {source!r}")
+        for index, party in enumerate(self.parties):
+            if ids.index(party.party_id) != index:
+                problems.append((("parties", index, "party_id"), "this party is listed twice"))
+        roles = {party.party_id: party.roles for party in self.parties}
+        seen = Counter[str]()
+        for index, permission in enumerate(self.permissions):
+            where: Location = ("permissions", index, "party")
+            seen[permission.party] += 1
+            if permission.party not in roles:
+                problems.append((where, f"unknown party {permission.party!r}"))
+            elif PartyRole.PUBLISHER not in roles[permission.party]:
+                problems.append((where, f"{permission.party!r} does not have the publisher role"))
+            if seen[permission.party] == 2:
+                problems.append((where, f"a second permission for {permission.party!r}"))
+        for index, source in enumerate(self.opt_out.sources):
+            if source not in roles:
+                problems.append((("opt_out", "sources", index), f"unknown party {source!r}"))
+        if self.opt_out.applies and not self.opt_out.sources:
+            problems.append((("opt_out", "sources"), "the opt-out applies but names no party"))
         if problems:
-            raise ValueError("; ".join(problems))
+            raise ContractProblems(problems)
         return self
 
     def in_force(self, day: dt.date) -> bool:

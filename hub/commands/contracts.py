@@ -24,22 +24,46 @@ contracts_app = typer.Typer(help="Data-sharing contracts.", no_args_is_help=True
 opt_out_app = typer.Typer(help="The national data opt-out list.", no_args_is_help=True)
 
 
+def _contract_files(paths: list[Path]) -> list[Path]:
+    """Files as given; a directory stands for the `*.yaml` contracts in it."""
+    files: list[Path] = []
+    for path in paths:
+        files += sorted(path.glob("*.yaml")) if path.is_dir() else [path]
+    return files
+
+
 @contracts_app.command("check")
 def check(
     paths: Annotated[
-        list[Path] | None, typer.Argument(help="Contract files (default: the shipped ones).")
+        list[Path] | None,
+        typer.Argument(help="Contract files or directories (default: the shipped ones)."),
     ] = None,
 ) -> None:
     """Validate contracts and check every event type and field against the catalogue."""
-    files = paths or sorted(CONTRACT_DIR.glob("*.yaml"))
+    files = _contract_files(paths or [CONTRACT_DIR])
+    if not files:
+        errors.print("[red]no contract files found[/red]")
+        raise typer.Exit(EXIT_USAGE)
     failed = 0
+    seen: dict[str, str] = {}
     for path in files:
         try:
             contract = load_checked(path)
         except ContractInvalid as error:
             failed += 1
-            errors.print(f"[red]{error}[/red]")
+            errors.print(f"[red]{error.source}: {len(error.problems)} problem(s)[/red]")
+            for problem in error.problems:
+                errors.print(f"  - {problem}", markup=False, highlight=False, soft_wrap=True)
             continue
+        if contract.contract_id in seen:
+            failed += 1
+            errors.print(
+                f"[red]{path.name}: contract_id {contract.contract_id} is already used by "
+                f"{seen[contract.contract_id]}[/red]",
+                soft_wrap=True,
+            )
+            continue
+        seen[contract.contract_id] = path.name
         console.print(
             f"{path.name}: {contract.contract_id} v{contract.version} is valid "
             f"({len(contract.parties)} parties, in force {contract.valid_from} to "
