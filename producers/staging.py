@@ -108,6 +108,7 @@ def staged_chunks(
     summary_out.append(summary)
     schema = catalogue.latest(converter.event_type)
     checks = EntryChecks(schema, catalogue, contracts, target, summary.extract_id)
+    first_line: dict[str, int] = {}  # a record repeated in one extract is sent once
     chunk: list[OutboxEntry] = []
     for row in rows:
         summary.rows_read += 1
@@ -117,9 +118,14 @@ def staged_chunks(
             else converter.record_or_refusal(row, context, pseudonymiser)
         )
         entry = record if isinstance(record, RowRefusal) else checks.entry(record, row.line)
+        if not isinstance(entry, RowRefusal) and entry.event_id in first_line:
+            entry = RowRefusal(
+                row.line, "duplicate_row", f"same record as line {first_line[entry.event_id]}"
+            )
         if isinstance(entry, RowRefusal):
             summary.refusals.append(entry)
         else:
+            first_line[entry.event_id] = row.line
             chunk.append(entry)
             summary.event_ids.append(entry.event_id)
         if on_row is not None:

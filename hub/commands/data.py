@@ -294,52 +294,64 @@ def _hub(*args: str) -> subprocess.CompletedProcess[bytes]:
 
 
 def demo(
-    plans: Annotated[int, typer.Option(help="Synthetic plans in the sample extract.")] = 400,
-    seed: Annotated[int, typer.Option(help="Seed for the synthetic extract.")] = 2026,
+    seed: Annotated[int, typer.Option(help="Seed for the synthetic area.")] = 2026,
 ) -> None:
-    """Start the embedded stack, publish a synthetic extract and show the scorecard."""
-    from producers.synthetic.ehc_plans import generate
+    """Start the embedded stack, publish a small synthetic area's extracts, show the results."""
+    from producers.synthetic.area import SMOKE
+    from producers.synthetic.area_files import generate_area, read_events
+    from schemas.codec import decode
 
     settings = HubSettings()
     if settings.pseudonym_key_bytes() is None:
         keys_init(force=False)
     if _hub("up", "--detach").returncode != 0:
         raise typer.Exit(EXIT_UNAVAILABLE)
-    extract = generate(plans, seed=seed)
-    path = settings.state_dir / "demo" / "ehc_plans_issued.csv"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(extract.csv_text, encoding="utf-8")
-    console.rule("Publishing a synthetic extract of issued EHC plans (with 3 faulty rows)")
-    _hub("produce", "--source", "education", str(path))
-    console.rule("Waiting for the stream worker to apply it")
-    _wait_for_plans(settings, extract.truth.plans)
+    area = settings.state_dir / "demo" / f"area-{seed}"
+    console.rule("A small synthetic area: every partner's extracts, faults included")
+    summary = generate_area(SMOKE, seed, 1.0, area)
+    catalogue = default_catalogue()
+    expected = len(
+        {str(decode(catalogue, m).record["event_id"]) for m in read_events(area / "events.bin")}
+    )
+    console.print(
+        f"{summary.people} children and young people, {summary.rows} rows in "
+        f"{len(list((area / 'extracts').rglob('*.csv')))} extracts, in {area}"
+    )
+    _hub("reference", "load", str(area / "reference"))
+    console.rule("Each partner publishes its extracts (refused rows are reported by line)")
+    for path in sorted((area / "extracts").rglob("*.csv")):
+        source, extract = path.parent.name, path.stem
+        console.print(f"[bold]{source}/{extract}[/bold]")
+        _hub("produce", "--source", source, "--extract", extract, str(path))
+    console.rule("Waiting for the stream worker to apply them")
+    _wait_for_events(settings, expected)
     console.rule("The scorecard")
     _hub("scorecard")
+    console.rule("The JSNA: children and young people by primary need")
+    _hub("jsna", "--dimension", "primary_need", "--as-at", SMOKE.end.isoformat())
     console.rule("Reconciliation and data quality")
     _hub("pipelines", "run", "reconcile")
     console.print(
-        f"\nThe hub is running. API: {settings.api_url}/scorecard  ·  `hub status`  ·  "
-        "`hub scorecard --format json`  ·  stop it with `hub down`."
+        f"\nThe hub is running. API: {settings.api_url}/scorecard and /jsna  ·  `hub status`  ·  "
+        "`hub quarantine list`  ·  `hub replay`  ·  stop it with `hub down`."
     )
 
 
-def _wait_for_plans(settings: HubSettings, expected: int, timeout: float = 120.0) -> None:
+def _wait_for_events(settings: HubSettings, expected: int, timeout: float = 180.0) -> None:
     deadline = time.monotonic() + timeout
     seen = 0
     while time.monotonic() < deadline:
         try:
             with connect(settings.warehouse_dsn()) as conn:
-                row = conn.execute(
-                    "SELECT count(*) FROM events WHERE event_type = 'EhcPlanIssued'"
-                ).fetchone()
+                row = conn.execute("SELECT count(*) FROM events").fetchone()
                 seen = int(row[0]) if row else 0
         except WarehouseUnavailable:
             seen = 0
         if seen >= expected:
-            console.print(f"{seen} plans in the event store")
+            console.print(f"{seen} events in the event store")
             return
         time.sleep(1.0)
-    errors.print(f"[yellow]only {seen} of {expected} plans arrived within {timeout:.0f}s[/yellow]")
+    errors.print(f"[yellow]only {seen} of {expected} events arrived within {timeout:.0f}s[/yellow]")
 
 
 def register(app: typer.Typer) -> None:

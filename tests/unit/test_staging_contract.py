@@ -60,3 +60,16 @@ def test_an_unknown_contract_or_key_refuses_every_row(tmp_path: Path) -> None:
     assert [r.reason for r in unknown.refusals] == ["contract_unknown_contract"]
     wrong_key = stage(tmp_path, csv, "leics-send-sharing-2026", key_id="key-0")
     assert [r.reason for r in wrong_key.refusals] == ["contract_wrong_key"]
+
+
+def test_a_record_repeated_in_an_extract_is_sent_once_and_the_repeat_reported(
+    tmp_path: Path,
+) -> None:
+    nhs = synthetic_nhs_number(random.Random(11))
+    row = f"X1,{nhs},2026-02-02,FTE"
+    csv = f"exclusion_id,nhs_number,start_date,category\n{row}\nX2,{nhs},2026-03-02,FTE\n{row}\n"
+    summary = stage(tmp_path, csv, "leics-send-sharing-2026")
+    assert len(summary.event_ids) == 2
+    assert [(r.line, r.reason, r.message) for r in summary.refusals] == [
+        (4, "duplicate_row", "same record as line 2")
+    ]
