@@ -14,7 +14,7 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 
-from streams.cohort import PersonState, Span, age_band, state_at
+from streams.cohort import AGE_BANDS, PersonState, Span, age_band, state_at
 
 Cell = tuple[dt.date, str, str, str]
 UNKNOWN = "UNKNOWN"
@@ -72,42 +72,61 @@ def dimension_values(
     return [*_static_values(state, locality_of), ("age_band", band or UNKNOWN)]
 
 
+def _birth(month_of_birth: str | None) -> tuple[int, int] | None:
+    if not month_of_birth:
+        return None
+    year, month = month_of_birth.split("-")
+    return int(year), int(month)
+
+
+def _band(birth: tuple[int, int], day: dt.date) -> str | None:
+    age = day.year - birth[0] - (1 if (day.month, day.day) < (birth[1], 1) else 0)
+    for name, low, high in AGE_BANDS:
+        if low <= age <= high:
+            return name
+    return None
+
+
 def contributions(
     spans: Sequence[Span], ends: Sequence[dt.date], locality_of: Mapping[str, str]
 ) -> Counter[Cell]:
     """One person's counts in every cell, over the given (ascending) month ends.
 
-    Walks spans and month ends together; only the age band is worked out per month.
+    Walks spans and month ends together; a span's date-independent values are
+    worked out once, only the age band per month. Counting is done by Counter
+    over a list of cells (its C loop), the hot path of the worker and of replay.
     """
-    cells: Counter[Cell] = Counter()
-    index = 0
+    keys: list[Cell] = []
+    index, count = 0, len(spans)
     static: list[tuple[str, str]] | None = None
+    status = UNKNOWN
+    birth: tuple[int, int] | None = None
     for day in ends:
-        while (
-            index < len(spans)
-            and spans[index].valid_to is not None
-            and (
-                spans[index].valid_to <= day  # type: ignore[operator]
-            )
-        ):
+        while index < count:
+            valid_to = spans[index].valid_to
+            if valid_to is None or valid_to > day:
+                break
             index += 1
             static = None
-        if index >= len(spans):
+        if index >= count:
             break
         span = spans[index]
         if day < span.valid_from:
             continue
-        state = span.state
-        band = age_band(state.month_of_birth, day)
-        if band is None and state.month_of_birth is not None:
-            continue
         if static is None:
-            static = _static_values(state, locality_of)
-        status = state.send_status
-        for dimension, value in static:
-            cells[(day, status, dimension, value)] += 1
-        cells[(day, status, "age_band", band or UNKNOWN)] += 1
-    return cells
+            static = _static_values(span.state, locality_of)
+            status = span.state.send_status
+            birth = _birth(span.state.month_of_birth)
+        if birth is None:
+            band = UNKNOWN
+        else:
+            known = _band(birth, day)
+            if known is None:
+                continue  # aged outside 0-25 on this day
+            band = known
+        keys.extend((day, status, dimension, value) for dimension, value in static)
+        keys.append((day, status, "age_band", band))
+    return Counter(keys)
 
 
 def first_divergence(old: Sequence[Span], new: Sequence[Span]) -> dt.date | None:
