@@ -43,12 +43,13 @@ def record_run(dsn: str, run: PipelineRun) -> None:
         store_run(conn, run)
 
 
-def check_event_store(dsn: str, orchestrator_run_id: str | None = None) -> PipelineRun:
-    """Reconcile and check data quality, store the run, and return it."""
-    started = dt.datetime.now(dt.UTC)
-    checks = reconciliation_checks(dsn)
-    outcomes = data_quality_outcomes(dsn)
-    run = PipelineRun(
+def finished_run(
+    started: dt.datetime,
+    checks: list[CheckResult],
+    outcomes: list[ExpectationOutcome],
+    orchestrator_run_id: str | None,
+) -> PipelineRun:
+    return PipelineRun(
         run_id=uuid.uuid4(),
         flow=RECONCILE_FLOW,
         started_at=started,
@@ -56,6 +57,14 @@ def check_event_store(dsn: str, orchestrator_run_id: str | None = None) -> Pipel
         reconciliation=checks,
         data_quality=outcomes,
         orchestrator_run_id=orchestrator_run_id,
+    )
+
+
+def check_event_store(dsn: str, orchestrator_run_id: str | None = None) -> PipelineRun:
+    """Reconcile and check data quality, store the run, and return it."""
+    started = dt.datetime.now(dt.UTC)
+    run = finished_run(
+        started, reconciliation_checks(dsn), data_quality_outcomes(dsn), orchestrator_run_id
     )
     record_run(dsn, run)
     return run
@@ -76,15 +85,7 @@ def reconcile_flow() -> dict[str, object]:
     started = dt.datetime.now(dt.UTC)
     checks = reconcile_task(dsn)
     outcomes = quality_task(dsn)
-    run = PipelineRun(
-        run_id=uuid.uuid4(),
-        flow=RECONCILE_FLOW,
-        started_at=started,
-        finished_at=dt.datetime.now(dt.UTC),
-        reconciliation=checks,
-        data_quality=outcomes,
-        orchestrator_run_id=str(flow_run.id) if flow_run.id else None,
-    )
+    run = finished_run(started, checks, outcomes, str(flow_run.id) if flow_run.id else None)
     record_task(dsn, run)
     failed = sum(not c.passed for c in checks) + sum(not o.passed for o in outcomes)
     logger.info(

@@ -22,22 +22,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from schemas.catalogue import Catalogue, EventSchema, default_catalogue
+from schemas.envelope import ENVELOPE_FIELDS
 
 MAPPING_DIR = Path(__file__).parent / "mappings"
-ENVELOPE_FIELDS = frozenset(
-    {
-        "event_id",
-        "event_type",
-        "schema_version",
-        "occurred_at",
-        "recorded_at",
-        "source_system",
-        "contract_id",
-        "area_code",
-        "extract_id",
-        "subject",
-    }
-)
 
 
 class MappingInvalid(ValueError):

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 
 from stdnum.gb.upn import calc_check_digit
 
+from producers.synthetic.ehc_plans import NEEDS
 from producers.synthetic.nhs_numbers import check_digit, with_wrong_check_digit
 
 D = dt.date
@@ -76,20 +77,7 @@ LEICESTERSHIRE = AreaProfile(
         ("16-19", 1121 / 5039),
         ("20-25", 454 / 5039),
     ),
-    needs=(
-        ("ASD", 0.31),
-        ("SEMH", 0.19),
-        ("SLCN", 0.17),
-        ("MLD", 0.09),
-        ("SLD", 0.06),
-        ("SPLD", 0.05),
-        ("PD", 0.05),
-        ("PMLD", 0.02),
-        ("HI", 0.02),
-        ("VI", 0.01),
-        ("MSI", 0.005),
-        ("OTH", 0.025),
-    ),
+    needs=NEEDS,
     localities=(
         ("Blaby", 0.14),
         ("Charnwood", 0.27),
