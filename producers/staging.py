@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from contracts.decisions import Candidate, decide
+from contracts.decisions import Candidate, Decision, decide
 from contracts.loading import shipped_contracts
 from contracts.models import Contract
 from producers import ehc_plans
@@ -148,10 +148,30 @@ class EntryChecks:
     contracts: Mapping[str, Contract]
     target: PublishTarget
     extract_id: str
+    _decisions: dict[tuple[Any, ...], Decision] = field(default_factory=dict)
+
+    def _decision(self, record: dict[str, Any]) -> Decision:
+        """The contract's answer; at source no opt-out list applies, so rows of the same
+        shape (type, party, contract, key, day, which fields are empty) get the same one."""
+        recorded = record["recorded_at"]
+        shape = (
+            record["event_type"],
+            record["source_system"],
+            record["contract_id"],
+            record["area_code"],
+            record["subject"]["key_id"],
+            recorded.date() if isinstance(recorded, dt.datetime) else recorded,
+            tuple(name for name, value in record.items() if value is None),
+        )
+        decision = self._decisions.get(shape)
+        if decision is None:
+            decision = decide(Candidate.from_record(record), self.contracts, self.catalogue)
+            self._decisions[shape] = decision
+        return decision
 
     def entry(self, record: dict[str, Any], line: int) -> OutboxEntry | RowRefusal:
         """The outbox entry for a record, or a refusal if its contract or schema says no."""
-        decision = decide(Candidate.from_record(record), self.contracts, self.catalogue)
+        decision = self._decision(record)
         if not decision.accepted:
             return RowRefusal(line, f"contract_{decision.reason.value}", decision.detail)
         try:
