@@ -75,3 +75,27 @@ def test_the_link_finder_sees_what_it_should() -> None:
         "`[e](not/a/link.md)`\n```\n[f](inside/fence.md)\n```\n[g]: ref/target.md\n"
     )
     assert sorted(relative_links(text)) == ["docs/a.md", "docs/b.md", "ref/target.md"]
+
+
+def test_every_mapped_extract_and_its_required_columns_are_documented() -> None:
+    from producers.mapped_extract import mapped_extract
+    from producers.source_mapping import shipped_mappings
+    from schemas.catalogue import default_catalogue
+
+    text = (ROOT / "docs" / "extracts" / "README.md").read_text(encoding="utf-8")
+    for mapping in shipped_mappings().values():
+        for name, extract in mapping.extracts.items():
+            assert f"`{name}` → `{extract.event_type}`" in text
+            for column in mapped_extract(extract, default_catalogue()).required_columns:
+                assert f"`{column}`" in text
+
+
+def test_every_command_is_in_the_readme() -> None:
+    import typer.main
+
+    from hub.cli import app
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    group = typer.main.get_command(app)
+    for name in getattr(group, "commands", {}):
+        assert f"hub {name}" in readme, name
