@@ -39,6 +39,7 @@ from producers.source_mapping import find_extract
 from producers.staging import EntryChecks, PublishTarget, RowConverter
 from producers.synthetic.area import (
     AreaProfile,
+    Extracts,
     Faults,
     Person,
     age_on,
@@ -51,6 +52,7 @@ from schemas.catalogue import Catalogue, default_catalogue
 
 CONTRACT_ID = "leics-send-sharing-2026"
 STATUTORY_DAYS = 140
+D = dt.date
 
 
 @dataclass(frozen=True)
@@ -125,6 +127,33 @@ def truth(
         },
         "population_0_25": round(profile.population_0_25 * scale),
     }
+
+
+THERAPY_CODES = {"SLT": "salt", "OT": "ot", "PT": "physio"}
+
+
+def kpis_from_rows(extracts: Extracts) -> dict[str, dict[str, int]]:
+    """True numerators and denominators of the single-event KPIs, from the clean rows."""
+    totals: dict[str, list[int]] = {}
+
+    def count(kpi_id: str, met: bool) -> None:
+        figures = totals.setdefault(kpi_id, [0, 0])
+        figures[0] += int(met)
+        figures[1] += 1
+
+    rows = extracts.rows
+    for row in rows.get(("health", "therapy_first_appointments"), []):
+        waited = (
+            D.fromisoformat(row["APPOINTMENT_DATE"]) - D.fromisoformat(row["REFERRAL_DATE"])
+        ).days
+        count(f"therapy_{THERAPY_CODES[row['SERVICE']]}_seen_within_6_weeks", waited <= 42)
+    for row in rows.get(("education", "annual_reviews"), []):
+        count("annual_reviews_on_time", row["review_date"] <= row["due_date"])
+    for row in rows.get(("socialcare", "cases_opened"), []):
+        count("send_status_recorded_new_cases", row["send_status_recorded"] == "Y")
+    for row in rows.get(("education", "post16_destinations"), []):
+        count("post16_destination_known", row["destination"] != "NOT_KNOWN")
+    return {k: {"numerator": n, "denominator": d} for k, (n, d) in sorted(totals.items())}
 
 
 def _status(person: Person) -> str:
@@ -211,6 +240,7 @@ def generate_area(
     r = random.Random(seed)
     cohort, reference = people(profile, scale, r)
     extracts = journeys(profile, scale, cohort, r)
+    event_kpis = kpis_from_rows(extracts)  # the clean rows, before faults are added
     inject_faults(extracts, faults, r)
     catalogue = default_catalogue()
     pseudonymiser = Pseudonymiser(
@@ -241,6 +271,7 @@ def generate_area(
         ("year", "dimension", "value", "people"), population_rows(profile, scale, r)
     )
     expected = truth(profile, cohort, reference, scale)
+    expected["kpis"].update(event_kpis)
     expected["faults"] = {
         "injected_rows": dict(sorted(extracts.faults.items())),
         "refused_rows": dict(sorted(refused.items())),

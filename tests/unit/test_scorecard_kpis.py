@@ -67,7 +67,7 @@ def test_an_exception_plan_leaves_the_excluding_kpi_alone() -> None:
 
 def test_other_event_types_contribute_nothing() -> None:
     event = plan(REQUEST, dt.date(2025, 5, 1))
-    other = Event(**{**event.__dict__, "event_type": "AnnualReviewHeld"})
+    other = Event(**{**event.__dict__, "event_type": "PersonDetailsRecorded"})
     assert contributions(other) == []
 
 
@@ -107,3 +107,87 @@ def test_catalogue_ids_are_unique_and_targets_come_from_the_domain() -> None:
     assert dict(EHCP_WITHIN_20_WEEKS_INCL_EXCEPTIONS.comparators)["national_2020"] == 58.7
     with pytest.raises(KeyError):
         kpi_by_id("no_such_kpi")
+
+
+def _event(kind: str, payload: dict[str, object]) -> Event:
+    base = plan(REQUEST, dt.date(2025, 5, 1))
+    return Event(**{**base.__dict__, "event_type": kind, "payload": payload})
+
+
+@pytest.mark.parametrize(
+    ("kind", "payload", "expected"),
+    [
+        (
+            "TherapyFirstAppointmentHeld",
+            {"therapy_type": "OT", "referral_date": "2025-03-01", "appointment_date": "2025-04-12"},
+            ("therapy_ot_seen_within_6_weeks", dt.date(2025, 4, 1), 1),
+        ),
+        (
+            "TherapyFirstAppointmentHeld",
+            {
+                "therapy_type": "SALT",
+                "referral_date": "2025-03-01",
+                "appointment_date": "2025-04-13",
+            },
+            ("therapy_salt_seen_within_6_weeks", dt.date(2025, 4, 1), 0),
+        ),
+        (
+            "NeurodevelopmentalAssessmentCompleted",
+            {
+                "pathway": "SOCIAL_COMMUNICATION_AUTISM",
+                "referral_date": "2025-01-01",
+                "completed_date": "2025-03-26",
+            },
+            ("social_communication_wait_12w", dt.date(2025, 3, 1), 1),
+        ),
+        (
+            "AdviceReturned",
+            {"advice_type": "HEALTH", "due_date": "2025-02-10", "returned_date": "2025-02-11"},
+            ("health_advice_on_time", dt.date(2025, 2, 1), 0),
+        ),
+        (
+            "AnnualReviewHeld",
+            {"review_date": "2025-06-30", "due_date": "2025-06-30"},
+            ("annual_reviews_on_time", dt.date(2025, 6, 1), 1),
+        ),
+        (
+            "SocialCareCaseOpened",
+            {"opened_date": "2025-07-04", "send_status_recorded": False},
+            ("send_status_recorded_new_cases", dt.date(2025, 7, 1), 0),
+        ),
+        (
+            "Post16DestinationRecorded",
+            {"recorded_date": "2025-12-01", "destination": "NEET"},
+            ("post16_destination_known", dt.date(2025, 12, 1), 1),
+        ),
+    ],
+)
+def test_single_event_kpis_count_on_time_at_the_boundary(
+    kind: str, payload: dict[str, object], expected: tuple[str, dt.date, int]
+) -> None:
+    [delta] = contributions(_event(kind, payload))
+    assert (delta.kpi_id, delta.period, delta.numerator, delta.denominator) == (*expected, 1)
+
+
+def test_events_outside_a_kpis_scope_count_nowhere() -> None:
+    adhd = {"pathway": "ADHD", "referral_date": "2025-01-01", "completed_date": "2025-09-01"}
+    assert contributions(_event("NeurodevelopmentalAssessmentCompleted", adhd)) == []
+    psychology = {
+        "advice_type": "EDUCATIONAL_PSYCHOLOGY",
+        "due_date": "2025-02-10",
+        "returned_date": "2025-02-11",
+    }
+    assert contributions(_event("AdviceReturned", psychology)) == []
+    assert (
+        contributions(_event("AnnualReviewHeld", {"review_date": "2025-06-30", "due_date": None}))
+        == []
+    )
+
+
+def test_every_perspective_kpi_reads_an_event_type_that_exists() -> None:
+    from schemas.catalogue import default_catalogue
+
+    names = {s.name for s in default_catalogue().schemas}
+    for kpi in CATALOGUE:
+        assert kpi.source.split()[0] in names, kpi.id
+        assert kpi.green_from >= kpi.amber_from
