@@ -112,7 +112,7 @@ class BatchWriter:
                 outcome = apply_batch(conn, batch.events, batch.manifests, self.projection)
                 self.events_applied += outcome.appended
                 if batch.refusals:
-                    log.warning("quarantined %d undecodable messages", len(batch.refusals))
+                    log.warning("quarantined %d refused messages", len(batch.refusals))
                 log.info(
                     "applied batch: %d new events, %d duplicates, %d manifests",
                     outcome.appended,
