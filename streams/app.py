@@ -23,7 +23,7 @@ from schemas.catalogue import default_catalogue
 from streams.ingest import Gate, RawMessage, SortedBatch, sort_messages
 from streams.projection import ProjectionSettings
 from streams.topics import QUARANTINE_TOPIC, SOURCE_TOPICS, ensure_topics
-from warehouse.cohort_store import locality_reference
+from warehouse.cohort_store import projection_settings
 from warehouse.connection import WarehouseUnavailable, connect
 from warehouse.event_store import apply_batch
 from warehouse.opt_out import opted_out
@@ -87,7 +87,7 @@ class BatchWriter:
         if self.conn is None or self.conn.closed:
             self.conn = connect(self.dsn)
         if self.projection is None:
-            self.projection = ProjectionSettings(locality_of=locality_reference(self.conn))
+            self.projection = projection_settings(self.conn)
         return self.conn
 
     def write(self, batch: SortedBatch) -> None:

@@ -35,9 +35,8 @@ from hub.stack.processes import spawn, stop
 from producers.synthetic.journeys import JourneyMessage, journeys
 from schemas.catalogue import default_catalogue
 from schemas.codec import decode
-from streams.projection import ProjectionSettings
 from streams.topics import SOURCE_BY_SYSTEM, ensure_topics
-from warehouse.cohort_store import locality_reference
+from warehouse.cohort_store import projection_settings
 from warehouse.connection import connect
 from warehouse.replay import replay
 
@@ -268,7 +267,7 @@ def run_stream_benchmark(
         stop(worker, timeout=20)
     say("(d) replay ...")
     with connect(settings.warehouse_dsn()) as conn:
-        report = replay(conn, ProjectionSettings(locality_of=locality_reference(conn)))
+        report = replay(conn, projection_settings(conn))
     if not report.equal:
         raise RuntimeError("replay differs from the live projections")
     return StreamBenchmark(

@@ -18,6 +18,7 @@ from psycopg.types.json import Jsonb
 from schemas.envelope import Event
 from streams.cohort import PersonState, Span
 from streams.jsna import Cell
+from streams.projection import ProjectionSettings
 
 EVENT_COLUMNS = (
     "event_id, event_type, schema_version, schema_fingerprint, occurred_at, recorded_at,"
@@ -165,6 +166,31 @@ class PostgresProjectionStore:
             """
         )
         self.conn.execute("TRUNCATE staged_links, staged_cells")
+
+
+def jsna_horizon(conn: psycopg.Connection, today: dt.date | None = None) -> tuple[dt.date, dt.date]:
+    """The month ends JSNA cells are kept for: fixed in the warehouse on first use (from
+    January 2019 to the December after next), so the worker and every replay agree however
+    many month ends pass between them. Cells for a state hold forward to the horizon."""
+    row = conn.execute("SELECT first_month, last_month FROM jsna_horizon").fetchone()
+    if row is None:
+        year = (today or dt.date.today()).year + 1
+        conn.execute(
+            "INSERT INTO jsna_horizon (first_month, last_month) VALUES (%s, %s)"
+            " ON CONFLICT DO NOTHING",
+            (dt.date(2019, 1, 1), dt.date(year, 12, 1)),
+        )
+        row = conn.execute("SELECT first_month, last_month FROM jsna_horizon").fetchone()
+    assert row is not None
+    return row[0], row[1]
+
+
+def projection_settings(conn: psycopg.Connection) -> ProjectionSettings:
+    """The projection's settings as the warehouse holds them: horizon and localities."""
+    first, last = jsna_horizon(conn)
+    return ProjectionSettings(
+        first_month=first, last_month=last, locality_of=locality_reference(conn)
+    )
 
 
 def locality_reference(conn: psycopg.Connection) -> dict[str, str]:

@@ -80,14 +80,13 @@ def release_quarantined(
     from schemas.catalogue import default_catalogue
     from streams.gatekeeper import NotQuarantined, release
     from streams.ingest import Gate
-    from streams.projection import ProjectionSettings
-    from warehouse.cohort_store import locality_reference
+    from warehouse.cohort_store import projection_settings
     from warehouse.opt_out import opted_out
 
     settings = HubSettings()
     try:
         with connect(settings.warehouse_dsn()) as conn:
-            projection = ProjectionSettings(locality_of=locality_reference(conn))
+            projection = projection_settings(conn)
             gate = Gate(shipped_contracts(), opted_out(conn))
             outcome = release(conn, message_id, default_catalogue(), projection, gate)
     except WarehouseUnavailable as error:

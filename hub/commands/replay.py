@@ -10,8 +10,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from hub.settings import HubSettings
-from streams.projection import ProjectionSettings
-from warehouse.cohort_store import locality_reference
+from warehouse.cohort_store import projection_settings
 from warehouse.connection import WarehouseUnavailable, connect
 from warehouse.replay import ReplayReport, replay
 
@@ -35,7 +34,7 @@ def replay_command(
     settings = HubSettings()
     try:
         with connect(settings.warehouse_dsn()) as conn:
-            projection = ProjectionSettings(locality_of=locality_reference(conn))
+            projection = projection_settings(conn)
             with Progress(console=console, transient=True) as progress:
                 task = progress.add_task("replaying the event store", total=None)
 

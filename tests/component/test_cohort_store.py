@@ -84,3 +84,16 @@ def _kpi(conn: psycopg.Connection, kpi_id: str) -> tuple[int, int]:
     ).fetchone()
     assert row is not None
     return int(row[0] or 0), int(row[1] or 0)
+
+
+def test_the_jsna_horizon_is_fixed_in_the_warehouse_once(warehouse_dsn: str) -> None:
+    import datetime as dt
+
+    from warehouse.cohort_store import jsna_horizon, projection_settings
+
+    with psycopg.connect(warehouse_dsn, autocommit=True) as conn:
+        first = jsna_horizon(conn, today=dt.date(2026, 11, 25))
+        later = jsna_horizon(conn, today=dt.date(2031, 1, 1))  # months later: the same span
+        assert first == later == (dt.date(2019, 1, 1), dt.date(2027, 12, 1))
+        settings = projection_settings(conn)
+        assert settings.month_ends()[-1] == dt.date(2027, 12, 31)

@@ -15,9 +15,9 @@ from hub.settings import HubSettings
 from producers.synthetic.ehc_plans import generate
 from schemas.catalogue import default_catalogue
 from schemas.codec import MAGIC
-from streams.projection import ProjectionSettings
 from streams.topics import QUARANTINE_TOPIC, SOURCE_TOPICS, ensure_topics
 from tests.support.processes import run_hub, running, wait_for
+from warehouse.cohort_store import projection_settings
 from warehouse.connection import connect
 from warehouse.replay import replay
 
@@ -118,5 +118,5 @@ def test_a_worker_killed_mid_stream_resumes_without_loss_or_double_counting(
     )
     assert (numerator, denominator) == (extract.truth.within_20_weeks, extract.truth.plans)
     with connect(hub_settings.warehouse_dsn()) as conn:
-        report = replay(conn, ProjectionSettings())
+        report = replay(conn, projection_settings(conn))
     assert report.equal, report.tables
