@@ -22,6 +22,8 @@ from schemas.envelope import Event
 from streams.cohort import Span, timeline
 from streams.jsna import Cell, contribution_delta, total
 from streams.linkage import link, pseudonym_keys
+from streams.measures import MeasureDelta, add_up
+from streams.person_measures import person_contributions, reads_any, retract
 
 
 class ProjectionStore(Protocol):
@@ -43,7 +45,10 @@ class ProjectionStore(Protocol):
         histories: Mapping[str, list[Span]],
         retired: Iterable[str],
         cells: Counter[Cell],
-    ) -> None: ...
+        measures: Sequence[MeasureDelta],
+    ) -> None:
+        """Replace the people's histories and links, add the cell and KPI measure deltas."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -65,6 +70,7 @@ class ProjectionOutcome:
     people_changed: int
     people_retired: int
     cells_changed: int
+    measures_changed: int = 0
 
 
 def project(
@@ -82,10 +88,15 @@ def project(
     }
     all_pseudonyms = frozenset().union(*affected.values())
     owner = {p: pid for pid, members in affected.items() for p in members}
+    old_owner = {p: pid for pid, members in known.items() for p in members}
+    fresh = {event.event_id for event in new_events}
     events_by_person: dict[str, list[Event]] = {pid: [] for pid in affected}
+    old_events: dict[str, list[Event]] = {pid: [] for pid in known}
     for event in store.events_with(all_pseudonyms):
-        keys = pseudonym_keys(event)
-        events_by_person[owner[next(iter(keys))]].append(event)
+        key = next(iter(pseudonym_keys(event)))
+        events_by_person[owner[key]].append(event)
+        if event.event_id not in fresh and key in old_owner:
+            old_events[old_owner[key]].append(event)
     old = store.histories([*known, *affected])
     new = {pid: timeline(events) for pid, events in events_by_person.items()}
     ends = settings.month_ends()
@@ -93,8 +104,24 @@ def project(
         contribution_delta(old.get(pid, []), new.get(pid, []), ends, settings.locality_of)
         for pid in {*known, *affected}
     )
-    store.save(affected, new, outcome.retired, cells)
-    return ProjectionOutcome(len(new), len(outcome.retired), len(cells))
+    measures = add_up(
+        [
+            *(
+                delta
+                for pid, events in events_by_person.items()
+                if reads_any(events)
+                for delta in person_contributions(events, new[pid])
+            ),
+            *(
+                delta
+                for pid, events in old_events.items()
+                if reads_any(events)
+                for delta in retract(person_contributions(events, old.get(pid, [])))
+            ),
+        ]
+    )
+    store.save(affected, new, outcome.retired, cells, measures)
+    return ProjectionOutcome(len(new), len(outcome.retired), len(cells), len(measures))
 
 
 @dataclass
@@ -105,6 +132,7 @@ class InMemoryStore:
     links: dict[str, str] = field(default_factory=dict)
     people: dict[str, list[Span]] = field(default_factory=dict)
     cells: Counter[Cell] = field(default_factory=Counter)
+    measures: Counter[tuple[str, dt.date, str]] = field(default_factory=Counter)
 
     def append(self, events: Iterable[Event]) -> list[Event]:
         """Store events idempotently; return the ones not seen before (as the event store does)."""
@@ -132,6 +160,7 @@ class InMemoryStore:
         histories: Mapping[str, list[Span]],
         retired: Iterable[str],
         cells: Counter[Cell],
+        measures: Sequence[MeasureDelta],
     ) -> None:
         for pid in retired:
             self.people.pop(pid, None)
@@ -141,3 +170,7 @@ class InMemoryStore:
         self.people.update(histories)
         self.cells.update(cells)
         self.cells = Counter({cell: n for cell, n in self.cells.items() if n != 0})
+        for delta in measures:
+            self.measures[(delta.kpi_id, delta.period, "numerator")] += delta.numerator
+            self.measures[(delta.kpi_id, delta.period, "denominator")] += delta.denominator
+        self.measures = Counter({key: n for key, n in self.measures.items() if n != 0})

@@ -1,67 +1,32 @@
-"""The balanced scorecard's KPIs as data, and the pure rules that measure them.
+"""The balanced scorecard's KPI catalogue: every KPI as a declaration.
 
-A KPI is a declaration (target, polarity, RAG thresholds, comparators); each event
-contributes numerator and denominator deltas to a KPI's month. Adding a KPI means
-adding a declaration and its contribution rule, with a test.
+Each KPI names its perspective, definition, target, polarity, RAG thresholds,
+comparators, owner and source, and where its numerator and denominator come from
+(`streams/kpi.py`). The rules that turn events into monthly measures live in
+`streams/measures.py` (one event at a time) and `streams/person_measures.py` (from
+a person's events and register history). Adding a KPI means adding a declaration
+here and, if it reads events, its rule, with a test.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-from collections import defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
-from schemas.envelope import Event
+from streams.kpi import (
+    POPULATION_0_25,
+    Kpi,
+    KpiResult,
+    Polarity,
+    Rag,
+    Unit,
+    cohort,
+    measured,
+)
+
+__all__ = ["CATALOGUE", "Kpi", "KpiResult", "Polarity", "Rag", "Unit", "kpi_by_id"]
 
 STATUTORY_WEEKS = 20
 STATUTORY_DAYS = STATUTORY_WEEKS * 7
-
-
-class Polarity(StrEnum):
-    HIGHER_IS_BETTER = "higher_is_better"
-    LOWER_IS_BETTER = "lower_is_better"
-
-
-class Rag(StrEnum):
-    RED = "red"
-    AMBER = "amber"
-    GREEN = "green"
-    NO_DATA = "no_data"
-
-
-@dataclass(frozen=True)
-class Kpi:
-    """One scorecard KPI. Percentages are 0-100; thresholds read with the KPI's polarity."""
-
-    id: str
-    name: str
-    perspective: str
-    definition: str
-    numerator: str
-    denominator: str
-    period: str
-    target_percent: float
-    polarity: Polarity
-    green_from: float
-    amber_from: float
-    comparators: tuple[tuple[str, float], ...]
-    owner: str
-    source: str
-    seeds: str
-
-    def rag(self, percentage: float | None) -> Rag:
-        if percentage is None:
-            return Rag.NO_DATA
-        if self.polarity is Polarity.HIGHER_IS_BETTER:
-            if percentage >= self.green_from:
-                return Rag.GREEN
-            return Rag.AMBER if percentage >= self.amber_from else Rag.RED
-        if percentage <= self.green_from:
-            return Rag.GREEN
-        return Rag.AMBER if percentage <= self.amber_from else Rag.RED
 
 
 _EHCP_COMMON: dict[str, Any] = dict(
@@ -218,15 +183,357 @@ POST16_DESTINATION_KNOWN = _timeliness(
     "month the destination was recorded",
 )
 
+STATUTORY_ADVICE_ON_TIME = _timeliness(
+    "statutory_advice_on_time",
+    "Advice for EHC assessments returned within the statutory 6 weeks",
+    "process and timeliness",
+    "Advice of every kind (health, social care, educational psychology) returned in the "
+    "period on or before its due date, divided by all advice returned in the period.",
+    75.0,
+    "Council SEN team with each advising service",
+    "AdviceReturned events",
+    "000, 002",
+    "month the advice was returned",
+)
+EET_PARTICIPATION = _timeliness(
+    "eet_participation",
+    "Young people with SEND in education, employment or training",
+    "outcomes",
+    "Post-16 statuses recorded in the period that are EET, divided by all statuses recorded "
+    "in the period (not known counts in the cohort, so poor tracking shows; inferred "
+    "16-25 with SEND).",
+    85.0,
+    "Council participation team",
+    "Post16DestinationRecorded events",
+    "001, 003",
+    "month the status was recorded",
+)
+CYP_INVOLVED_IN_PLANS = _timeliness(
+    "cyp_involved_in_plans",
+    "Children and young people involved in their EHC plan reviews",
+    "families' experience",
+    "Annual reviews held in the period where the child or young person attended or was "
+    "involved, divided by reviews held in the period where involvement was recorded.",
+    80.0,
+    "Council SEN team",
+    "AnnualReviewHeld events with young_person_involved",
+    "002",
+    "month the review was held",
+)
+ADVICE_COPRODUCED = _timeliness(
+    "advice_coproduced",
+    "Professional advice developed with the parent and young person",
+    "families' experience",
+    "Advice returned in the period recorded as co-produced, divided by advice returned in "
+    "the period where co-production was recorded (the seed's sample audit, as a census).",
+    80.0,
+    "Council SEN team with each advising service",
+    "AdviceReturned events with coproduced",
+    "004",
+    "month the advice was returned",
+)
+
+
+def _survey(kpi_id: str, name: str, statement: str, seeds: str, target: float) -> Kpi:
+    return _timeliness(
+        kpi_id,
+        name,
+        "families' experience",
+        f"Survey responses in the period agreeing or strongly agreeing that {statement}, "
+        "divided by responses in the period that answered the question.",
+        target,
+        "Parent Carer Forum with the council",
+        "SurveyResponseReceived events",
+        seeds,
+        "month of the response",
+    )
+
+
+PARENTS_FEEL_LISTENED_TO = _survey(
+    "parents_feel_listened_to",
+    "Parents and carers who feel listened to",
+    "they feel listened to and their views influence services",
+    "000, 002",
+    75.0,
+)
+PARENTS_CAN_FIND_INFORMATION = _survey(
+    "parents_can_find_information",
+    "Parents and carers who can find the information they need",
+    "they can find the information they need to navigate the system",
+    "000",
+    75.0,
+)
+PARENTS_NOTICE_IMPROVEMENT = _survey(
+    "parents_notice_improvement",
+    "Parents and carers who have noticed services improving",
+    "they have noticed services improving",
+    "000",
+    75.0,
+)
+
+
+def _kpi(**fields: Any) -> Kpi:
+    """A KPI declared in full; comparators default to none."""
+    fields.setdefault("comparators", ())
+    return Kpi(**fields)
+
+
+SURVEY_PARTICIPATION = _kpi(
+    id="survey_participation",
+    name="Survey participation",
+    perspective="families' experience",
+    definition="Survey responses from parents and carers in the period, divided by the "
+    "children and young people with SEND (EHC plan or SEN support) as at the period's "
+    "last month end (one family per child: inferred).",
+    numerator="responses from parents and carers in the period",
+    denominator="children and young people with SEND at the last month end",
+    period="month of the response",
+    target_percent=10.0,
+    polarity=Polarity.HIGHER_IS_BETTER,
+    green_from=10.0,
+    amber_from=5.0,
+    owner="Parent Carer Forum with the council",
+    source="SurveyResponseReceived events and the cohort register",
+    seeds="000",
+    denominator_from=cohort(),
+)
+TRIBUNAL_APPEALS = _kpi(
+    id="tribunal_appeals",
+    name="SEND tribunal appeals registered per 1,000 EHC plans",
+    perspective="families' experience",
+    definition="Appeals registered by the SEND tribunal in the period, per 1,000 children "
+    "and young people with an EHC plan as at the period's last month end (inferred rate).",
+    numerator="appeals registered in the period",
+    denominator="children and young people with an EHC plan at the last month end",
+    period="month the appeal was registered",
+    target_percent=5.4,
+    polarity=Polarity.LOWER_IS_BETTER,
+    green_from=5.4,
+    amber_from=10.0,
+    owner="Council SEN team",
+    source="TribunalAppealRegistered events and the cohort register",
+    seeds="national SEN2 measure (inferred target)",
+    unit=Unit.PER_1000,
+    denominator_from=cohort(statuses=("EHC_PLAN",)),
+)
+SUPPORTED_INTERNSHIPS = _kpi(
+    id="supported_internships",
+    name="Young people starting supported internships",
+    perspective="outcomes",
+    definition="Supported internships started in the period; RAG on the last 12 months against "
+    "the 12 before (target +10 % a year).",
+    numerator="supported internships started in the period",
+    denominator="(a count: no denominator)",
+    period="month the internship started",
+    target_percent=10.0,
+    polarity=Polarity.HIGHER_IS_BETTER,
+    green_from=10.0,
+    amber_from=0.0,
+    owner="Council participation team",
+    source="SupportedInternshipStarted events",
+    seeds="001",
+    unit=Unit.COUNT,
+)
+PERMANENT_EXCLUSIONS_SEND = _kpi(
+    id="permanent_exclusions_send",
+    name="Permanent exclusions of pupils with SEND",
+    perspective="outcomes",
+    definition="Permanent exclusions starting in the period of pupils who had an EHC plan or "
+    "SEN support on the day (from the cohort register); the denominator is every permanent "
+    "exclusion recorded. RAG on the last 12 months against the 12 before (target: a fall).",
+    numerator="permanent exclusions of pupils with SEND",
+    denominator="all permanent exclusions",
+    period="month the exclusion started",
+    target_percent=-1.0,
+    polarity=Polarity.LOWER_IS_BETTER,
+    green_from=-1.0,
+    amber_from=10.0,
+    owner="Council inclusion service",
+    source="ExclusionRecorded events and the cohort register",
+    seeds="000, 001, 003",
+    unit=Unit.COUNT,
+)
+REPEAT_FIXED_TERM_EXCLUSIONS = _kpi(
+    id="repeat_fixed_term_exclusions",
+    name="Pupils with SEND with 3 or more fixed-term exclusions in an academic year",
+    perspective="outcomes",
+    definition="Pupils with an EHC plan or SEN support on the day of their third fixed-term "
+    "exclusion in an academic year (September to August), counted in that month; the "
+    "denominator counts every pupil reaching a third. RAG on the last 12 months against "
+    "the 12 before (target: a fall).",
+    numerator="pupils with SEND reaching their third fixed-term exclusion of the year",
+    denominator="all pupils reaching their third fixed-term exclusion of the year",
+    period="month of the third exclusion",
+    target_percent=-1.0,
+    polarity=Polarity.LOWER_IS_BETTER,
+    green_from=-1.0,
+    amber_from=10.0,
+    owner="Council inclusion service",
+    source="ExclusionRecorded events and the cohort register",
+    seeds="001",
+    unit=Unit.COUNT,
+)
+
+
+def _absence(status: str, label: str, target: float, comparator: float) -> Kpi:
+    return _kpi(
+        id=f"absence_rate_{status.lower()}",
+        name=f"Overall absence rate, pupils with {label}",
+        perspective="outcomes",
+        definition=f"Half-day sessions missed by pupils with {label} on the day their term's "
+        "attendance was recorded, divided by the sessions they could have attended.",
+        numerator="sessions missed",
+        denominator="sessions possible",
+        period="month the term's attendance was recorded",
+        target_percent=target,
+        polarity=Polarity.LOWER_IS_BETTER,
+        green_from=target,
+        amber_from=target + 2.0,
+        comparators=(("leicestershire_2019_secondary", comparator),),
+        owner="Council inclusion service",
+        source="AttendanceRecorded events and the cohort register",
+        seeds="003",
+    )
+
+
+ABSENCE_BY_STATUS = {
+    "EHC_PLAN": _absence("EHC_PLAN", "an EHC plan", 6.9, 12.5),
+    "SEN_SUPPORT": _absence("SEN_SUPPORT", "SEN support", 5.6, 9.0),
+    "NONE": _absence("NONE", "no SEN recorded", 3.8, 5.2),
+}
+OUT_OF_AREA_SHARE = _kpi(
+    id="out_of_area_share",
+    name="Children and young people with SEND placed out of area",
+    perspective="resources and commissioning",
+    definition="Children and young people aged 0-25 with an EHC plan or SEN support whose "
+    "current placement is outside the area, divided by all with SEND, as at the last "
+    "month end of the period.",
+    numerator="with SEND placed out of area at the month end",
+    denominator="with SEND at the month end",
+    period="as at each month end",
+    target_percent=8.5,
+    polarity=Polarity.LOWER_IS_BETTER,
+    green_from=8.5,
+    amber_from=10.6,
+    owner="Joint commissioning (council and ICB)",
+    source="PlacementStarted and PlacementEnded events in the cohort register",
+    seeds="002",
+    numerator_from=cohort("placement_area", "OUT_OF_AREA"),
+    denominator_from=cohort(),
+)
+OUT_OF_AREA_PLACEMENTS = _kpi(
+    id="out_of_area_placements",
+    name="Out-of-area placements of children and young people with SEND",
+    perspective="resources and commissioning",
+    definition="Children and young people aged 0-25 with SEND placed outside the area as at "
+    "the last month end of the period; RAG on the change over 12 months (target -5 % a "
+    "year, rising to -15 %).",
+    numerator="with SEND placed out of area at the month end",
+    denominator="(a count: no denominator)",
+    period="as at each month end",
+    target_percent=-5.0,
+    polarity=Polarity.LOWER_IS_BETTER,
+    green_from=-5.0,
+    amber_from=0.0,
+    owner="Joint commissioning (council and ICB)",
+    source="PlacementStarted and PlacementEnded events in the cohort register",
+    seeds="001",
+    unit=Unit.COUNT,
+    numerator_from=cohort("placement_area", "OUT_OF_AREA"),
+    denominator_from=cohort(),
+)
+PHB_UPTAKE = _kpi(
+    id="phb_uptake",
+    name="Personal health budgets agreed, share of the population aged 0-25",
+    perspective="resources and commissioning",
+    definition="Personal health budgets agreed in the period, divided by the reference "
+    "population aged 0-25 for the year (target 0.1 %).",
+    numerator="personal health budgets agreed in the period",
+    denominator="population aged 0-25 (reference mid-year estimate)",
+    period="month the budget was agreed",
+    target_percent=0.1,
+    polarity=Polarity.HIGHER_IS_BETTER,
+    green_from=0.1,
+    amber_from=0.05,
+    owner="Integrated care board",
+    source="PersonalHealthBudgetAgreed events and the reference population",
+    seeds="001",
+    denominator_from=POPULATION_0_25,
+)
+EHCP_TOTAL = _kpi(
+    id="ehcp_growth",
+    name="Children and young people with an EHC plan",
+    perspective="resources and commissioning",
+    definition="Children and young people aged 0-25 with an EHC plan as at the last month "
+    "end of the period, and its change over 12 months "
+    "(monitored, not targeted: RAG green while growth stays within 12.5 %).",
+    numerator="with an EHC plan at the month end",
+    denominator="(a count: no denominator)",
+    period="as at each month end",
+    target_percent=12.5,
+    polarity=Polarity.LOWER_IS_BETTER,
+    green_from=12.5,
+    amber_from=20.0,
+    comparators=(("region_growth_2020", 9.5), ("england_growth_2020", 10.2)),
+    owner="Council SEN team",
+    source="EhcPlanIssued and EhcPlanCeased events in the cohort register",
+    seeds="003",
+    unit=Unit.COUNT,
+    numerator_from=cohort(statuses=("EHC_PLAN",)),
+    denominator_from=cohort(statuses=("EHC_PLAN",)),
+)
+EHCP_NEW_SHARE = _kpi(
+    id="ehcp_new_share",
+    name="New EHC plans as a share of all plans",
+    perspective="resources and commissioning",
+    definition="EHC plans issued in the period, divided by children and young people with a "
+    "plan as at the period's last month end (monitored: 003 had 16 %).",
+    numerator="plans issued in the period",
+    denominator="with an EHC plan at the last month end",
+    period="month the plan was issued",
+    target_percent=13.8,
+    polarity=Polarity.LOWER_IS_BETTER,
+    green_from=16.0,
+    amber_from=20.0,
+    comparators=(("regional", 13.7), ("national", 13.8)),
+    owner="Council SEN team",
+    source="EhcPlanIssued events and the cohort register",
+    seeds="003",
+    numerator_from=measured("ehcp_20_weeks_incl_exceptions", "denominator"),
+    denominator_from=cohort(statuses=("EHC_PLAN",)),
+)
+
 CATALOGUE: tuple[Kpi, ...] = (
+    # process and timeliness
     EHCP_WITHIN_20_WEEKS_EXCL_EXCEPTIONS,
     EHCP_WITHIN_20_WEEKS_INCL_EXCEPTIONS,
     HEALTH_ADVICE_ON_TIME,
+    STATUTORY_ADVICE_ON_TIME,
     ANNUAL_REVIEWS_ON_TIME,
     *THERAPY_KPIS.values(),
     SOCIAL_COMMUNICATION_12W,
     SEND_STATUS_RECORDED,
+    # outcomes
     POST16_DESTINATION_KNOWN,
+    EET_PARTICIPATION,
+    SUPPORTED_INTERNSHIPS,
+    PERMANENT_EXCLUSIONS_SEND,
+    REPEAT_FIXED_TERM_EXCLUSIONS,
+    *ABSENCE_BY_STATUS.values(),
+    # families' experience
+    PARENTS_FEEL_LISTENED_TO,
+    PARENTS_CAN_FIND_INFORMATION,
+    PARENTS_NOTICE_IMPROVEMENT,
+    SURVEY_PARTICIPATION,
+    CYP_INVOLVED_IN_PLANS,
+    ADVICE_COPRODUCED,
+    TRIBUNAL_APPEALS,
+    # resources and commissioning
+    OUT_OF_AREA_SHARE,
+    OUT_OF_AREA_PLACEMENTS,
+    PHB_UPTAKE,
+    EHCP_TOTAL,
+    EHCP_NEW_SHARE,
 )
 
 
@@ -235,124 +542,3 @@ def kpi_by_id(kpi_id: str) -> Kpi:
         if kpi.id == kpi_id:
             return kpi
     raise KeyError(f"unknown KPI {kpi_id!r}")
-
-
-@dataclass(frozen=True)
-class MeasureDelta:
-    kpi_id: str
-    period: dt.date
-    numerator: int
-    denominator: int
-
-
-def month_of(day: dt.date) -> dt.date:
-    return day.replace(day=1)
-
-
-def issued_within_20_weeks(request_date: dt.date, issue_date: dt.date) -> bool:
-    return (issue_date - request_date).days <= STATUTORY_DAYS
-
-
-def _date(value: str) -> dt.date:
-    return dt.date.fromisoformat(value)
-
-
-def _one(kpi: Kpi, day: dt.date, met: bool) -> list[MeasureDelta]:
-    return [MeasureDelta(kpi.id, month_of(day), int(met), 1)]
-
-
-def _other_contributions(event: Event) -> list[MeasureDelta]:
-    """The single-event KPIs other than the 20-week plans."""
-    p = event.payload
-    kind = event.event_type
-    if kind == "TherapyFirstAppointmentHeld":
-        seen = _date(p["appointment_date"])
-        waited = (seen - _date(p["referral_date"])).days
-        return _one(THERAPY_KPIS[p["therapy_type"]], seen, waited <= THERAPY_WEEKS * 7)
-    if kind == "NeurodevelopmentalAssessmentCompleted":
-        if p["pathway"] != "SOCIAL_COMMUNICATION_AUTISM":
-            return []
-        done = _date(p["completed_date"])
-        waited = (done - _date(p["referral_date"])).days
-        return _one(SOCIAL_COMMUNICATION_12W, done, waited <= SOCIAL_COMMUNICATION_WEEKS * 7)
-    if kind == "AdviceReturned":
-        if p["advice_type"] != "HEALTH":
-            return []
-        returned = _date(p["returned_date"])
-        return _one(HEALTH_ADVICE_ON_TIME, returned, returned <= _date(p["due_date"]))
-    if kind == "AnnualReviewHeld":
-        if not p.get("due_date"):
-            return []
-        held = _date(p["review_date"])
-        return _one(ANNUAL_REVIEWS_ON_TIME, held, held <= _date(p["due_date"]))
-    if kind == "SocialCareCaseOpened":
-        return _one(SEND_STATUS_RECORDED, _date(p["opened_date"]), bool(p["send_status_recorded"]))
-    if kind == "Post16DestinationRecorded":
-        known = p["destination"] != "NOT_KNOWN"
-        return _one(POST16_DESTINATION_KNOWN, _date(p["recorded_date"]), known)
-    return []
-
-
-def contributions(event: Event) -> list[MeasureDelta]:
-    """What one event adds to each KPI's month. Events no KPI reads contribute nothing."""
-    if event.event_type != "EhcPlanIssued":
-        return _other_contributions(event)
-    request_date = dt.date.fromisoformat(event.payload["request_date"])
-    issue_date = dt.date.fromisoformat(event.payload["issue_date"])
-    on_time = int(issued_within_20_weeks(request_date, issue_date))
-    period = month_of(issue_date)
-    deltas = [MeasureDelta(EHCP_WITHIN_20_WEEKS_INCL_EXCEPTIONS.id, period, on_time, 1)]
-    if not event.payload["permitted_exception"]:
-        deltas.append(MeasureDelta(EHCP_WITHIN_20_WEEKS_EXCL_EXCEPTIONS.id, period, on_time, 1))
-    return deltas
-
-
-def sum_contributions(events: Iterable[Event]) -> list[MeasureDelta]:
-    """All events' deltas added up per (KPI, month), in a stable order."""
-    totals: dict[tuple[str, dt.date], list[int]] = defaultdict(lambda: [0, 0])
-    for event in events:
-        for delta in contributions(event):
-            total = totals[(delta.kpi_id, delta.period)]
-            total[0] += delta.numerator
-            total[1] += delta.denominator
-    return [MeasureDelta(k, p, n, d) for (k, p), (n, d) in sorted(totals.items())]
-
-
-@dataclass(frozen=True)
-class KpiResult:
-    """A KPI measured over a span of months."""
-
-    kpi: Kpi
-    numerator: int
-    denominator: int
-    first_period: dt.date | None
-    last_period: dt.date | None
-
-    @property
-    def percentage(self) -> float | None:
-        if self.denominator == 0:
-            return None
-        return round(100.0 * self.numerator / self.denominator, 1)
-
-    @property
-    def rag(self) -> Rag:
-        return self.kpi.rag(self.percentage)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.kpi.id,
-            "name": self.kpi.name,
-            "perspective": self.kpi.perspective,
-            "numerator": self.numerator,
-            "denominator": self.denominator,
-            "percentage": self.percentage,
-            "target_percent": self.kpi.target_percent,
-            "polarity": self.kpi.polarity.value,
-            "rag": self.rag.value,
-            "period_from": self.first_period.isoformat()[:7] if self.first_period else None,
-            "period_to": self.last_period.isoformat()[:7] if self.last_period else None,
-            "comparators": dict(self.kpi.comparators),
-            "definition": self.kpi.definition,
-            "source": self.kpi.source,
-            "owner": self.kpi.owner,
-        }

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import psycopg
@@ -18,7 +18,9 @@ from psycopg.types.json import Jsonb
 from schemas.envelope import Event
 from streams.cohort import PersonState, Span
 from streams.jsna import Cell
+from streams.measures import MeasureDelta
 from streams.projection import ProjectionSettings
+from warehouse.measures import upsert_measures
 
 EVENT_COLUMNS = (
     "event_id, event_type, schema_version, schema_fingerprint, occurred_at, recorded_at,"
@@ -114,6 +116,7 @@ class PostgresProjectionStore:
         histories: Mapping[str, list[Span]],
         retired: Iterable[str],
         cells: Counter[Cell],
+        measures: Sequence[MeasureDelta],
     ) -> None:
         replaced = [*set(retired), *histories]
         self.conn.execute("DELETE FROM cohort_history WHERE person_id = ANY(%s)", (replaced,))
@@ -166,6 +169,7 @@ class PostgresProjectionStore:
             """
         )
         self.conn.execute("TRUNCATE staged_links, staged_cells")
+        upsert_measures(self.conn, measures)
 
 
 def jsna_horizon(conn: psycopg.Connection, today: dt.date | None = None) -> tuple[dt.date, dt.date]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import psycopg
@@ -19,8 +19,8 @@ from psycopg.types.json import Jsonb
 
 from schemas.envelope import Event
 from streams.projection import ProjectionSettings, project
-from streams.scorecard import sum_contributions
 from warehouse.cohort_store import PostgresProjectionStore
+from warehouse.measures import add_measures
 
 GENESIS_HASH = "0" * 64
 APPEND_LOCK = 7_204_311  # advisory lock id serialising appends to the hash chain
@@ -124,24 +124,6 @@ def _append(conn: psycopg.Connection, events: Sequence[Event]) -> None:
             VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
             """,
             rows,
-        )
-
-
-def add_measures(conn: psycopg.Connection, events: Iterable[Event]) -> None:
-    deltas = sum_contributions(events)
-    if not deltas:
-        return
-    with conn.cursor() as cursor:
-        cursor.executemany(
-            """
-            INSERT INTO kpi_measures (kpi_id, period, numerator, denominator)
-            VALUES (%s, %s, %s, %s)
-            ON CONFLICT (kpi_id, period) DO UPDATE SET
-                numerator = kpi_measures.numerator + EXCLUDED.numerator,
-                denominator = kpi_measures.denominator + EXCLUDED.denominator,
-                updated_at = now()
-            """,
-            [(d.kpi_id, d.period, d.numerator, d.denominator) for d in deltas],
         )
 
 

@@ -27,6 +27,8 @@ from schemas.envelope import Event
 from streams.cohort import timeline
 from streams.jsna import Cell, contributions
 from streams.linkage import link
+from streams.measures import MeasureDelta, add_up
+from streams.person_measures import person_contributions
 from streams.projection import ProjectionSettings, project
 from warehouse.cohort_store import (
     EVENT_COLUMNS,
@@ -34,7 +36,8 @@ from warehouse.cohort_store import (
     event_from_row,
     state_to_json,
 )
-from warehouse.event_store import APPEND_LOCK, add_measures
+from warehouse.event_store import APPEND_LOCK
+from warehouse.measures import add_measures, upsert_measures
 
 COMPARED_COLUMNS = {
     "kpi_measures": "kpi_id, period, numerator, denominator",
@@ -143,6 +146,7 @@ def _rebuild_bulk(
     ends = settings.month_ends()
     cells: Counter[Cell] = Counter()
     measures: list[Event] = []
+    person_measures: list[MeasureDelta] = []
     done = 0
     history: list[tuple[object, ...]] = []
     with conn.transaction():
@@ -175,15 +179,19 @@ def _rebuild_bulk(
                 )
                 cells.update(contributions(spans, ends, settings.locality_of))
                 measures.extend(person_events)
+                person_measures.extend(person_contributions(person_events, spans))
                 done += len(person_events)
                 if len(measures) >= 20_000:  # between fetches: flush what has been folded
                     add_measures(conn, measures)
+                    upsert_measures(conn, add_up(person_measures))
                     _copy_history(conn, history)
                     measures.clear()
+                    person_measures.clear()
                     history.clear()
                     if progress is not None:
                         progress(done, total)
         add_measures(conn, measures)
+        upsert_measures(conn, add_up(person_measures))
         _copy_history(conn, history)
         with (
             conn.cursor() as cursor,

@@ -1,40 +1,162 @@
-"""Reading the balanced scorecard out of `kpi_measures`: one document for CLI and API alike."""
+"""Reading the balanced scorecard: every KPI declaration evaluated over a span of months.
+
+One engine for the whole catalogue: each KPI's numerator and denominator are read
+month by month from where its declaration says (`kpi_measures`, the JSNA cells as
+at each month end, or the reference population), added up over the span (flow) or
+taken at its last month (stock), with the monthly trend and the last twelve months
+against the twelve before. The CLI and the API return the same document.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import psycopg
 
-from streams.scorecard import CATALOGUE, KpiResult
+from streams.jsna import month_ends
+from streams.kpi import Figure, Kpi, KpiResult, MonthFigure, Source
+from streams.scorecard import CATALOGUE
+
+YEAR = 12
+
+
+def _add_months(month: dt.date, count: int) -> dt.date:
+    index = month.year * 12 + month.month - 1 + count
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def months_between(first: dt.date, last: dt.date) -> list[dt.date]:
+    return [end.replace(day=1) for end in month_ends(first, last)]
+
+
+@dataclass(frozen=True)
+class ScorecardInputs:
+    """Everything the catalogue reads, loaded once: measures, cohort counts, population."""
+
+    measures: dict[tuple[str, dt.date], tuple[int, int]]
+    cohort: dict[tuple[dt.date, str, str, str], int]  # (month, status, dimension, value)
+    population: dict[int, int]  # year -> people aged 0-25
+
+    def figure(self, kpi: Kpi, figure: Figure, month: dt.date) -> int:
+        if figure.source is Source.MEASURES:
+            row = self.measures.get((figure.kpi_id or kpi.id, month), (0, 0))
+            return row[0] if figure.column == "numerator" else row[1]
+        if figure.source is Source.COHORT:
+            return sum(
+                self.cohort.get((month, status, figure.dimension, figure.value), 0)
+                for status in figure.statuses
+            )
+        years = [year for year in self.population if year <= month.year] or sorted(self.population)
+        return self.population[max(years)] if years else 0
+
+    def over(self, kpi: Kpi, figure: Figure, months: Sequence[dt.date]) -> int:
+        """A flow figure added up over `months`; a stock figure as at the last of them."""
+        if not months:
+            return 0
+        if figure.is_stock:
+            return self.figure(kpi, figure, months[-1])
+        return sum(self.figure(kpi, figure, month) for month in months)
+
+    def result(self, kpi: Kpi, months: Sequence[dt.date]) -> KpiResult:
+        trend = tuple(
+            MonthFigure(
+                month,
+                self.figure(kpi, kpi.numerator_from, month),
+                self.figure(kpi, kpi.denominator_from, month),
+            )
+            for month in months
+        )
+        if not any(m.numerator or m.denominator for m in trend):
+            return KpiResult(kpi, 0, 0, None, None, trend)
+        last = months[-1]
+        last_year = months_between(_add_months(last, 1 - YEAR), last)
+        year_before = months_between(_add_months(last, 1 - 2 * YEAR), _add_months(last, -YEAR))
+        return KpiResult(
+            kpi,
+            self.over(kpi, kpi.numerator_from, months),
+            self.over(kpi, kpi.denominator_from, months),
+            months[0],
+            last,
+            trend,
+            last_year=(
+                self.over(kpi, kpi.numerator_from, last_year),
+                self.over(kpi, kpi.denominator_from, last_year),
+            ),
+            year_before=(
+                self.over(kpi, kpi.numerator_from, year_before),
+                self.over(kpi, kpi.denominator_from, year_before),
+            ),
+        )
+
+
+def _cohort_keys() -> set[tuple[str, str]]:
+    return {
+        (figure.dimension, figure.value)
+        for kpi in CATALOGUE
+        for figure in (kpi.numerator_from, kpi.denominator_from)
+        if figure.source is Source.COHORT
+    }
+
+
+def load_inputs(conn: psycopg.Connection) -> ScorecardInputs:
+    measures = {
+        (kpi_id, period): (int(n), int(d))
+        for kpi_id, period, n, d in conn.execute(
+            "SELECT kpi_id, period, numerator, denominator FROM kpi_measures"
+        ).fetchall()
+    }
+    keys = sorted(_cohort_keys())
+    cohort: dict[tuple[dt.date, str, str, str], int] = defaultdict(int)
+    for as_at, status, dimension, value, people in conn.execute(
+        """
+        SELECT as_at, send_status, dimension, value, people FROM jsna_cells
+        WHERE (dimension, value) IN (SELECT * FROM unnest(%s::text[], %s::text[]))
+        """,
+        ([k[0] for k in keys], [k[1] for k in keys]),
+    ).fetchall():
+        cohort[(as_at.replace(day=1), status, dimension, value)] += int(people)
+    population = {
+        int(year): int(people)
+        for year, people in conn.execute(
+            "SELECT year, people FROM reference_population"
+            " WHERE dimension = 'all' AND value = 'all'"
+        ).fetchall()
+    }
+    return ScorecardInputs(measures, dict(cohort), population)
+
+
+def scorecard_as_at(conn: psycopg.Connection) -> dt.date | None:
+    """The day of the latest event the hub holds (the scorecard speaks as at then)."""
+    row = conn.execute("SELECT max(occurred_at) FROM events").fetchone()
+    return row[0].date() if row and row[0] else None
 
 
 def measure_kpis(
     conn: psycopg.Connection,
     period_from: dt.date | None = None,
     period_to: dt.date | None = None,
+    as_at: dt.date | None = None,
 ) -> list[KpiResult]:
-    """Every KPI of the catalogue summed over the months in [period_from, period_to]."""
-    rows = conn.execute(
-        """
-        SELECT kpi_id, sum(numerator), sum(denominator), min(period), max(period)
-        FROM kpi_measures
-        WHERE (%(from)s::date IS NULL OR period >= %(from)s::date)
-          AND (%(to)s::date IS NULL OR period <= %(to)s::date)
-        GROUP BY kpi_id
-        """,
-        {"from": period_from, "to": period_to},
-    ).fetchall()
-    by_id = {row[0]: row for row in rows}
-    results = []
-    for kpi in CATALOGUE:
-        row = by_id.get(kpi.id)
-        if row is None:
-            results.append(KpiResult(kpi, 0, 0, None, None))
-        else:
-            results.append(KpiResult(kpi, int(row[1]), int(row[2]), row[3], row[4]))
-    return results
+    """Every KPI of the catalogue over the months in [period_from, period_to].
+
+    Without `period_from` the span starts at the first month with any measure; without
+    `period_to` it ends at the month of `as_at` (the latest event) or the last measure.
+    """
+    inputs = load_inputs(conn)
+    periods = sorted(period for _, period in inputs.measures)
+    first = period_from or (periods[0] if periods else None)
+    latest = max(
+        filter(None, [as_at.replace(day=1) if as_at else None, *periods[-1:]]), default=None
+    )
+    last = period_to or latest
+    if first is None or last is None or first > last:
+        return [KpiResult(kpi, 0, 0, None, None) for kpi in CATALOGUE]
+    months = months_between(first.replace(day=1), last.replace(day=1))
+    return [inputs.result(kpi, months) for kpi in CATALOGUE]
 
 
 def scorecard_document(
@@ -43,11 +165,8 @@ def scorecard_document(
     period_to: dt.date | None = None,
 ) -> dict[str, Any]:
     """The scorecard as JSON-ready data: what `hub scorecard --format json` and the API return."""
-    as_at = conn.execute(
-        "SELECT max(occurred_at) FROM events WHERE event_type = 'EhcPlanIssued'"
-    ).fetchone()
-    latest = as_at[0] if as_at else None
+    as_at = scorecard_as_at(conn)
     return {
-        "as_at": latest.date().isoformat() if latest else None,
-        "kpis": [result.as_dict() for result in measure_kpis(conn, period_from, period_to)],
+        "as_at": as_at.isoformat() if as_at else None,
+        "kpis": [result.as_dict() for result in measure_kpis(conn, period_from, period_to, as_at)],
     }

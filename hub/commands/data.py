@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -176,24 +176,53 @@ def _month(value: str | None) -> dt.date | None:
         raise typer.Exit(EXIT_USAGE) from None
 
 
+UNIT_SUFFIX = {"percent": " %", "per_1000": " per 1,000", "count": ""}
+
+
+def _target(kpi: dict[str, Any]) -> str:
+    better = ">=" if kpi["polarity"] == "higher_is_better" else "<="
+    if kpi["unit"] == "count":
+        return f"{better} {kpi['target_percent']:+g} % a year"
+    return f"{better} {kpi['target_percent']:g}{UNIT_SUFFIX[kpi['unit']]}"
+
+
 def render_scorecard(document: dict[str, object]) -> Table:
+    """The scorecard as a table, one row per KPI, grouped by perspective."""
     table = Table(title=f"Balanced scorecard (as at {document['as_at'] or 'no data yet'})")
-    for column in ("KPI", "Numerator", "Denominator", "%", "Target", "RAG", "Months"):
+    for column in (
+        "KPI",
+        "Value",
+        "Numerator",
+        "Denominator",
+        "Target",
+        "RAG",
+        "12 months",
+        "Months",
+    ):
         table.add_column(column, justify="left" if column in ("KPI", "Months") else "right")
     rag_style = {"green": "green", "amber": "yellow", "red": "red", "no_data": "dim"}
     kpis = document["kpis"]
     assert isinstance(kpis, list)
+    perspective = None
     for kpi in kpis:
-        percentage = "-" if kpi["percentage"] is None else f"{kpi['percentage']:.1f}"
+        if kpi["perspective"] != perspective:
+            perspective = kpi["perspective"]
+            table.add_row(f"[bold]{str(perspective).capitalize()}[/bold]")
+        value = kpi["value"]
+        shown = "-" if value is None else f"{value:,.1f}{UNIT_SUFFIX[kpi['unit']]}"
+        if kpi["unit"] == "count" and value is not None:
+            shown = f"{value:,.0f}"
+        change = "-" if kpi["change_percent"] is None else f"{kpi['change_percent']:+.1f} %"
         months = f"{kpi['period_from']} to {kpi['period_to']}" if kpi["period_from"] else "-"
         style = rag_style[kpi["rag"]]
         table.add_row(
             kpi["name"],
+            shown,
             str(kpi["numerator"]),
-            str(kpi["denominator"]),
-            percentage,
-            f">= {kpi['target_percent']:.0f}",
+            "-" if kpi["unit"] == "count" else str(kpi["denominator"]),
+            _target(kpi),
             f"[{style}]{kpi['rag'].upper()}[/{style}]",
+            change,
             months,
         )
     return table

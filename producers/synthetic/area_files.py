@@ -149,10 +149,12 @@ def kpis_from_rows(extracts: Extracts) -> dict[str, dict[str, int]]:
         count(f"therapy_{THERAPY_CODES[row['SERVICE']]}_seen_within_6_weeks", waited <= 42)
     for row in rows.get(("education", "annual_reviews"), []):
         count("annual_reviews_on_time", row["review_date"] <= row["due_date"])
+        count("cyp_involved_in_plans", row["young_person_involved"] == "Y")
     for row in rows.get(("socialcare", "cases_opened"), []):
         count("send_status_recorded_new_cases", row["send_status_recorded"] == "Y")
     for row in rows.get(("education", "post16_destinations"), []):
         count("post16_destination_known", row["destination"] != "NOT_KNOWN")
+        count("eet_participation", row["destination"] == "EET")
     return {k: {"numerator": n, "denominator": d} for k, (n, d) in sorted(totals.items())}
 
 

@@ -14,7 +14,7 @@ import random
 from dataclasses import dataclass
 
 from producers.synthetic.nhs_numbers import synthetic_nhs_number, with_wrong_check_digit
-from streams.scorecard import issued_within_20_weeks
+from streams.measures import issued_within_20_weeks
 
 HEADER = (
     "plan_reference",

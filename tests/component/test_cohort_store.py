@@ -45,7 +45,7 @@ def test_shuffled_duplicated_batches_give_the_reference_register_and_cells(
 def test_replay_rebuilds_equal_projections_finds_drift_and_applies_a_new_kpi_rule(
     warehouse_dsn: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import streams.scorecard
+    import streams.measures
     from warehouse.replay import replay
 
     history = random_history(seed=7, people=25, events=300, days=400)
@@ -69,7 +69,7 @@ def test_replay_rebuilds_equal_projections_finds_drift_and_applies_a_new_kpi_rul
         assert {t.table for t in drifted.tables if not t.equal} == {"jsna_cells"}
 
         before = _kpi(conn, "ehcp_20_weeks_incl_exceptions")
-        monkeypatch.setattr(streams.scorecard, "STATUTORY_DAYS", 0)  # a stricter definition
+        monkeypatch.setattr(streams.measures, "STATUTORY_DAYS", 0)  # a stricter definition
         applied = replay(conn, SETTINGS, apply=True)
         assert applied.applied
         after = _kpi(conn, "ehcp_20_weeks_incl_exceptions")

@@ -20,6 +20,7 @@ from schemas.envelope import Event
 from streams.cohort import EHC_PLAN, SEN_SUPPORT, UNKNOWN, age_band, state_at, timeline
 from streams.jsna import Cell, contributions, dimension_values, month_ends
 from streams.linkage import link, people_of, person_id
+from streams.person_measures import person_contributions
 from streams.projection import InMemoryStore, ProjectionSettings, project
 
 SETTINGS = ProjectionSettings(
@@ -237,6 +238,25 @@ KINDS: list[tuple[str, Any]] = [
             "activity": None,
         },
     ),
+    (
+        "ExclusionRecorded",
+        lambda r, d: {
+            "exclusion_kind": r.choice(["FIXED_TERM", "FIXED_TERM", "PERMANENT"]),
+            "start_date": d,
+            "sessions": None,
+            "school_urn": None,
+        },
+    ),
+    (
+        "AttendanceRecorded",
+        lambda r, d: {
+            "term": "2024-AUTUMN",
+            "sessions_possible": 120,
+            "sessions_missed": r.randint(0, 30),
+            "sessions_unauthorised": None,
+            "phase": None,
+        },
+    ),
     ("ElectiveHomeEducationRegistered", lambda r, d: {"registered_date": d, "reason": None}),
     (
         "ElectiveHomeEducationEnded",
@@ -327,3 +347,14 @@ def test_any_delivery_order_with_duplicates_gives_the_batch_reference(
     expected_people, expected_cells = reference(history)
     assert store.people == expected_people
     assert store.cells == expected_cells
+    assert store.measures == reference_measures(history)
+
+
+def reference_measures(history: list[Event]) -> Counter[tuple[str, dt.date, str]]:
+    """Exclusion and absence measures straight from each linked person's whole event list."""
+    measures: Counter[tuple[str, dt.date, str]] = Counter()
+    for events in people_of(history).values():
+        for delta in person_contributions(events, timeline(events)):
+            measures[(delta.kpi_id, delta.period, "numerator")] += delta.numerator
+            measures[(delta.kpi_id, delta.period, "denominator")] += delta.denominator
+    return Counter({key: n for key, n in measures.items() if n})

@@ -99,3 +99,11 @@ def test_every_command_is_in_the_readme() -> None:
     group = typer.main.get_command(app)
     for name in getattr(group, "commands", {}):
         assert f"hub {name}" in readme, name
+
+
+def test_every_kpi_of_the_catalogue_is_in_the_commissioners_guide() -> None:
+    from streams.scorecard import CATALOGUE
+
+    guide = (ROOT / "docs" / "roles" / "commissioners.md").read_text(encoding="utf-8")
+    listed = set(re.findall(r"^\| `([a-z0-9_]+)` \|", guide, re.MULTILINE))
+    assert listed == {kpi.id for kpi in CATALOGUE}
