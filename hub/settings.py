@@ -37,7 +37,7 @@ class HubSettings(BaseSettings):
 
     streams_app_id: str = Field("hub-streams", description="faust app id (consumer group).")
     streams_session_timeout_s: float = Field(10.0, description="Broker session timeout.")
-    streams_batch_size: int = Field(1000, description="Events applied per transaction.")
+    streams_batch_size: int = Field(5000, description="Events applied per transaction.")
     streams_batch_within_s: float = Field(0.5, description="Longest wait to fill a batch.")
 
     outbox_dir: Path | None = Field(

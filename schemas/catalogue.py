@@ -48,8 +48,10 @@ def _pii_fields(record: dict[str, Any], prefix: str = "") -> list[tuple[str, str
 
 def load_schema(path: Path) -> EventSchema:
     definition = json.loads(path.read_text(encoding="utf-8"))
-    parsed = parse_schema(definition, _write_hint=False)
-    canonical = to_parsing_canonical_form(parsed)
+    # with fastavro's "already parsed" hint, so readers and writers do not parse it again
+    # on every message; the canonical form (and so the fingerprint) is of the plain schema
+    parsed = parse_schema(definition)
+    canonical = to_parsing_canonical_form(parse_schema(definition, _write_hint=False))
     return EventSchema(
         name=definition["name"],
         version=int(definition["version"]),

@@ -144,7 +144,7 @@ def _status(state: PersonState) -> PersonState:
         status = NO_SEN
     else:
         status = UNKNOWN
-    return replace(state, send_status=status)
+    return state if status == state.send_status else replace(state, send_status=status)
 
 
 def apply(state: PersonState, event: Event) -> PersonState:

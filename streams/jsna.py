@@ -1,9 +1,12 @@
 """JSNA aggregates: how many children and young people, of which kind, as at each month end.
 
 A cell is (as-at date, SEND status, dimension, value) -> count of people aged 0-25
-on that date. One person contributes one count per dimension per month end; when
-their history changes, the old contributions are retracted and the new ones added
-(`contribution_delta`), so the cells stay current without a rebuild.
+on that date. The cells are kept as *changes*: a person adds +1 to a cell on the
+first month end they count in it and -1 on the first month end they no longer do
+(`changes`), so a state that holds for years costs a few rows, not one per month.
+The count as at a month end is the sum of the changes up to it (`cells_from_changes`,
+and the `jsna_cells` view in the warehouse). When a person's history changes, the
+old changes are retracted and the new ones added (`contribution_delta`).
 
 Rates per 1,000 need the population of the same breakdown: `rate_per_1000`.
 """
@@ -11,10 +14,12 @@ Rates per 1,000 need the population of the same breakdown: `rate_per_1000`.
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from itertools import pairwise
 
-from streams.cohort import AGE_BANDS, PersonState, Span, age_band, state_at
+from streams.cohort import AGE_BANDS, PersonState, Span, age_band
 
 Cell = tuple[dt.date, str, str, str]
 UNKNOWN = "UNKNOWN"
@@ -87,61 +92,83 @@ def _band(birth: tuple[int, int], day: dt.date) -> str | None:
     return None
 
 
-def contributions(
+Signature = tuple[str, tuple[tuple[str, str], ...], tuple[int, int] | None]
+BAND_STARTS = sorted({low for _, low, _ in AGE_BANDS} | {AGE_BANDS[-1][2] + 1})
+
+
+def _signature(state: PersonState, locality_of: Mapping[str, str]) -> Signature:
+    """All that a state shows in the cells on any day: status, values, month of birth."""
+    return (
+        state.send_status,
+        tuple(_static_values(state, locality_of)),
+        _birth(state.month_of_birth),
+    )
+
+
+def _month_end(year: int, month: int) -> dt.date:
+    return dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)
+
+
+def _band_pieces(
+    birth: tuple[int, int] | None, ends: Sequence[dt.date], low: int, high: int
+) -> list[tuple[int, int, str | None]]:
+    """Month-end index ranges [start, stop) within [low, high) of one age band each.
+
+    At a month end the age is whole years since the month of birth, so the band can
+    only change on the month end of a birthday that starts a band.
+    """
+    if birth is None:
+        return [(low, high, UNKNOWN)]
+    breaks = {low, high}
+    for age in BAND_STARTS:
+        index = bisect_left(ends, _month_end(birth[0] + age, birth[1]))
+        if low < index < high:
+            breaks.add(index)
+    edges = sorted(breaks)
+    return [(a, b, _band(birth, ends[a])) for a, b in pairwise(edges)]
+
+
+def changes(
     spans: Sequence[Span], ends: Sequence[dt.date], locality_of: Mapping[str, str]
 ) -> Counter[Cell]:
-    """One person's counts in every cell, over the given (ascending) month ends.
-
-    Walks spans and month ends together; a span's date-independent values are
-    worked out once, only the age band per month. Counting is done by Counter
-    over a list of cells (its C loop), the hot path of the worker and of replay.
-    """
-    keys: list[Cell] = []
-    index, count = 0, len(spans)
-    static: list[tuple[str, str]] | None = None
-    status = UNKNOWN
-    birth: tuple[int, int] | None = None
-    for day in ends:
-        while index < count:
-            valid_to = spans[index].valid_to
-            if valid_to is None or valid_to > day:
-                break
-            index += 1
-            static = None
-        if index >= count:
-            break
-        span = spans[index]
-        if day < span.valid_from:
+    """One person's contribution to the cells over the (ascending) month ends, as changes."""
+    rises: list[Cell] = []
+    falls: list[Cell] = []
+    last = len(ends)
+    for span in spans:
+        low = bisect_left(ends, span.valid_from)
+        high = last if span.valid_to is None else bisect_left(ends, span.valid_to)
+        if low >= high:
             continue
-        if static is None:
-            static = _static_values(span.state, locality_of)
-            status = span.state.send_status
-            birth = _birth(span.state.month_of_birth)
-        if birth is None:
-            band = UNKNOWN
-        else:
-            known = _band(birth, day)
-            if known is None:
-                continue  # aged outside 0-25 on this day
-            band = known
-        keys.extend((day, status, dimension, value) for dimension, value in static)
-        keys.append((day, status, "age_band", band))
-    return Counter(keys)
+        status, static, birth = _signature(span.state, locality_of)
+        for start, stop, band in _band_pieces(birth, ends, low, high):
+            if band is None:
+                continue  # aged outside 0-25 on these month ends
+            keys = [*static, ("age_band", band)]
+            rises.extend((ends[start], status, dimension, value) for dimension, value in keys)
+            if stop < last:
+                falls.extend((ends[stop], status, dimension, value) for dimension, value in keys)
+    delta = Counter(rises)
+    delta.subtract(Counter(falls))
+    return Counter({cell: n for cell, n in delta.items() if n != 0})
 
 
-def first_divergence(old: Sequence[Span], new: Sequence[Span]) -> dt.date | None:
-    """The first day on which the two histories say different things; None if they agree.
-
-    Only span boundaries can be such a day, so only they are checked.
-    """
-    boundaries = sorted(
-        {s.valid_from for s in (*old, *new)}
-        | {s.valid_to for s in (*old, *new) if s.valid_to is not None}
-    )
-    for day in boundaries:
-        if state_at(old, day) != state_at(new, day):
-            return day
-    return None
+def cells_from_changes(deltas: Mapping[Cell, int], ends: Sequence[dt.date]) -> Counter[Cell]:
+    """The count in every cell as at each month end: the changes added up to it."""
+    by_key: dict[tuple[str, str, str], list[tuple[dt.date, int]]] = {}
+    for (day, status, dimension, value), n in deltas.items():
+        by_key.setdefault((status, dimension, value), []).append((day, n))
+    cells: Counter[Cell] = Counter()
+    for key, moves in by_key.items():
+        moves.sort()
+        running, index = 0, 0
+        for day in ends:
+            while index < len(moves) and moves[index][0] <= day:
+                running += moves[index][1]
+                index += 1
+            if running:
+                cells[(day, key[0], key[1], key[2])] = running
+    return cells
 
 
 def contribution_delta(
@@ -150,17 +177,11 @@ def contribution_delta(
     ends: Sequence[dt.date],
     locality_of: Mapping[str, str],
 ) -> Counter[Cell]:
-    """What to add to the cells when a person's history changes from `old` to `new`.
-
-    Month ends before the histories diverge contribute the same to both, so only
-    the later ones are computed (a new event usually changes only recent months).
-    """
-    since = first_divergence(old, new)
-    if since is None:
+    """What to add to the changes when a person's history goes from `old` to `new`."""
+    if old == new:
         return Counter()
-    later = [day for day in ends if day >= since]
-    delta = contributions(new, later, locality_of)
-    delta.subtract(contributions(old, later, locality_of))
+    delta = changes(new, ends, locality_of)
+    delta.subtract(changes(old, ends, locality_of))
     return Counter({cell: n for cell, n in delta.items() if n != 0})
 
 

@@ -61,7 +61,7 @@ class PostgresProjectionStore:
         )
         self.conn.execute(
             "CREATE TEMP TABLE IF NOT EXISTS staged_cells (as_at date, send_status text,"
-            " dimension text, value text, people bigint)"
+            " dimension text, value text, change bigint)"
         )
 
     def people_with(self, pseudonyms: frozenset[str]) -> dict[str, frozenset[str]]:
@@ -141,7 +141,7 @@ class PostgresProjectionStore:
                             )
                         )
             with cursor.copy(
-                "COPY staged_cells (as_at, send_status, dimension, value, people) FROM STDIN"
+                "COPY staged_cells (as_at, send_status, dimension, value, change) FROM STDIN"
             ) as copy:
                 for cell, n in cells.items():
                     copy.write_row((*cell, n))
@@ -155,16 +155,16 @@ class PostgresProjectionStore:
         )
         self.conn.execute(
             """
-            INSERT INTO jsna_cells (as_at, send_status, dimension, value, people)
-            SELECT as_at, send_status, dimension, value, people FROM staged_cells
+            INSERT INTO jsna_cell_changes (as_at, send_status, dimension, value, change)
+            SELECT as_at, send_status, dimension, value, change FROM staged_cells
             ON CONFLICT (as_at, send_status, dimension, value)
-            DO UPDATE SET people = jsna_cells.people + EXCLUDED.people
+            DO UPDATE SET change = jsna_cell_changes.change + EXCLUDED.change
             """
         )
         self.conn.execute(
             """
-            DELETE FROM jsna_cells j USING staged_cells s
-            WHERE j.people = 0 AND j.as_at = s.as_at AND j.send_status = s.send_status
+            DELETE FROM jsna_cell_changes j USING staged_cells s
+            WHERE j.change = 0 AND j.as_at = s.as_at AND j.send_status = s.send_status
               AND j.dimension = s.dimension AND j.value = s.value
             """
         )
@@ -187,6 +187,15 @@ def jsna_horizon(conn: psycopg.Connection, today: dt.date | None = None) -> tupl
         row = conn.execute("SELECT first_month, last_month FROM jsna_horizon").fetchone()
     assert row is not None
     return row[0], row[1]
+
+
+def record_horizon(conn: psycopg.Connection, settings: ProjectionSettings) -> None:
+    """Fix the horizon to the one these cells are computed for, if none is fixed yet: the
+    `jsna_cells` view adds the changes up to each month end of the recorded horizon."""
+    conn.execute(
+        "INSERT INTO jsna_horizon (first_month, last_month) VALUES (%s, %s) ON CONFLICT DO NOTHING",
+        (settings.first_month.replace(day=1), settings.last_month.replace(day=1)),
+    )
 
 
 def projection_settings(conn: psycopg.Connection) -> ProjectionSettings:

@@ -19,7 +19,7 @@ from psycopg.types.json import Jsonb
 
 from schemas.envelope import Event
 from streams.projection import ProjectionSettings, project
-from warehouse.cohort_store import PostgresProjectionStore
+from warehouse.cohort_store import PostgresProjectionStore, record_horizon
 from warehouse.measures import add_measures
 
 GENESIS_HASH = "0" * 64
@@ -115,16 +115,15 @@ def _append(conn: psycopg.Connection, events: Sequence[Event]) -> None:
             )
         )
         previous = current
-    with conn.cursor() as cursor:
-        cursor.executemany(
-            """
-            INSERT INTO events (event_id, event_type, schema_version, schema_fingerprint,
-                occurred_at, recorded_at, source_system, contract_id, area_code, extract_id,
-                nhs_pseudonym, upn_pseudonym, payload, previous_hash, row_hash)
-            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
-            """,
-            rows,
-        )
+    columns = (
+        "event_id, event_type, schema_version, schema_fingerprint, occurred_at, recorded_at,"
+        " source_system, contract_id, area_code, extract_id, nhs_pseudonym, upn_pseudonym,"
+        " payload, previous_hash, row_hash"
+    )
+    # COPY keeps the rows' order, so sequence numbers follow the hash chain
+    with conn.cursor() as cursor, cursor.copy(f"COPY events ({columns}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
 
 
 def _record_manifests(conn: psycopg.Connection, manifests: Sequence[ExtractManifest]) -> None:
@@ -174,6 +173,7 @@ def apply_batch(
             _append(conn, new)
             add_measures(conn, new)
             if projection is not None:
+                record_horizon(conn, projection)
                 project(PostgresProjectionStore(conn), new, projection)
         _record_manifests(conn, manifests)
     return BatchOutcome(

@@ -25,7 +25,7 @@ from psycopg.types.json import Jsonb
 
 from schemas.envelope import Event
 from streams.cohort import timeline
-from streams.jsna import Cell, contributions
+from streams.jsna import Cell, changes
 from streams.linkage import link
 from streams.measures import MeasureDelta, add_up
 from streams.person_measures import person_contributions
@@ -43,7 +43,7 @@ COMPARED_COLUMNS = {
     "kpi_measures": "kpi_id, period, numerator, denominator",
     "person_links": "pseudonym, person_id",
     "cohort_history": "person_id, valid_from, valid_to, state, caused_by",
-    "jsna_cells": "as_at, send_status, dimension, value, people",
+    "jsna_cell_changes": "as_at, send_status, dimension, value, change",
 }
 BATCH_EVENTS = 5_000
 
@@ -177,7 +177,7 @@ def _rebuild_bulk(
                     )
                     for span in spans
                 )
-                cells.update(contributions(spans, ends, settings.locality_of))
+                cells.update(changes(spans, ends, settings.locality_of))
                 measures.extend(person_events)
                 person_measures.extend(person_contributions(person_events, spans))
                 done += len(person_events)
@@ -196,7 +196,7 @@ def _rebuild_bulk(
         with (
             conn.cursor() as cursor,
             cursor.copy(
-                "COPY jsna_cells (as_at, send_status, dimension, value, people) FROM STDIN"
+                "COPY jsna_cell_changes (as_at, send_status, dimension, value, change) FROM STDIN"
             ) as copy,
         ):
             for cell, people_count in cells.items():

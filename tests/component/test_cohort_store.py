@@ -60,13 +60,13 @@ def test_replay_rebuilds_equal_projections_finds_drift_and_applies_a_new_kpi_rul
             "kpi_measures": True,
             "person_links": True,
             "cohort_history": True,
-            "jsna_cells": True,
+            "jsna_cell_changes": True,
         }
 
-        conn.execute("UPDATE jsna_cells SET people = people + 1 WHERE dimension = 'sex'")
+        conn.execute("UPDATE jsna_cell_changes SET change = change + 1 WHERE dimension = 'sex'")
         drifted = replay(conn, SETTINGS)
         assert not drifted.equal
-        assert {t.table for t in drifted.tables if not t.equal} == {"jsna_cells"}
+        assert {t.table for t in drifted.tables if not t.equal} == {"jsna_cell_changes"}
 
         before = _kpi(conn, "ehcp_20_weeks_incl_exceptions")
         monkeypatch.setattr(streams.measures, "STATUTORY_DAYS", 0)  # a stricter definition
