@@ -108,6 +108,11 @@ class Kpi:
     numerator_from: Figure = OWN_NUMERATOR
     denominator_from: Figure = OWN_DENOMINATOR
 
+    @property
+    def yearly(self) -> bool:
+        """A flow over a stock (appeals per plan held): measured over 12 months."""
+        return not self.numerator_from.is_stock and self.denominator_from.is_stock
+
     def rag(self, value: float | None) -> Rag:
         if value is None:
             return Rag.NO_DATA

@@ -282,10 +282,11 @@ SURVEY_PARTICIPATION = _kpi(
     id="survey_participation",
     name="Survey participation",
     perspective="families' experience",
-    definition="Survey responses from parents and carers in the period, divided by the "
+    definition="Survey responses from parents and carers in the 12 months to the period's "
+    "end, divided by the "
     "children and young people with SEND (EHC plan or SEN support) as at the period's "
     "last month end (one family per child: inferred).",
-    numerator="responses from parents and carers in the period",
+    numerator="responses from parents and carers in the 12 months",
     denominator="children and young people with SEND at the last month end",
     period="month of the response",
     target_percent=10.0,
@@ -301,9 +302,10 @@ TRIBUNAL_APPEALS = _kpi(
     id="tribunal_appeals",
     name="SEND tribunal appeals registered per 1,000 EHC plans",
     perspective="families' experience",
-    definition="Appeals registered by the SEND tribunal in the period, per 1,000 children "
+    definition="Appeals registered by the SEND tribunal in the 12 months to the period's "
+    "end, per 1,000 children "
     "and young people with an EHC plan as at the period's last month end (inferred rate).",
-    numerator="appeals registered in the period",
+    numerator="appeals registered in the 12 months",
     denominator="children and young people with an EHC plan at the last month end",
     period="month the appeal was registered",
     target_percent=5.4,
@@ -446,9 +448,10 @@ PHB_UPTAKE = _kpi(
     id="phb_uptake",
     name="Personal health budgets agreed, share of the population aged 0-25",
     perspective="resources and commissioning",
-    definition="Personal health budgets agreed in the period, divided by the reference "
+    definition="Personal health budgets agreed in the 12 months to the period's end, "
+    "divided by the reference "
     "population aged 0-25 for the year (target 0.1 %).",
-    numerator="personal health budgets agreed in the period",
+    numerator="personal health budgets agreed in the 12 months",
     denominator="population aged 0-25 (reference mid-year estimate)",
     period="month the budget was agreed",
     target_percent=0.1,
@@ -486,9 +489,10 @@ EHCP_NEW_SHARE = _kpi(
     id="ehcp_new_share",
     name="New EHC plans as a share of all plans",
     perspective="resources and commissioning",
-    definition="EHC plans issued in the period, divided by children and young people with a "
+    definition="EHC plans issued in the 12 months to the period's end, divided by children "
+    "and young people with a "
     "plan as at the period's last month end (monitored: 003 had 16 %).",
-    numerator="plans issued in the period",
+    numerator="plans issued in the 12 months",
     denominator="with an EHC plan at the last month end",
     period="month the plan was issued",
     target_percent=13.8,

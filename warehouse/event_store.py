@@ -26,6 +26,10 @@ GENESIS_HASH = "0" * 64
 APPEND_LOCK = 7_204_311  # advisory lock id serialising appends to the hash chain
 
 
+class EventStoreRefused(RuntimeError):
+    """PostgreSQL refused rows of a batch; the message names the kind of error only."""
+
+
 @dataclass(frozen=True)
 class ExtractManifest:
     """What a producer says it sent for one extract."""
@@ -121,9 +125,16 @@ def _append(conn: psycopg.Connection, events: Sequence[Event]) -> None:
         " payload, previous_hash, row_hash"
     )
     # COPY keeps the rows' order, so sequence numbers follow the hash chain
-    with conn.cursor() as cursor, cursor.copy(f"COPY events ({columns}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(row)
+    try:
+        with conn.cursor() as cursor, cursor.copy(f"COPY events ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+    except psycopg.DataError as error:
+        # PostgreSQL's diagnostic quotes the offending value: say which kind, not what
+        raise EventStoreRefused(
+            f"the event store refused a batch of {len(rows)} events"
+            f" ({type(error).__name__}, SQLSTATE {error.sqlstate})"
+        ) from None
 
 
 def _record_manifests(conn: psycopg.Connection, manifests: Sequence[ExtractManifest]) -> None:

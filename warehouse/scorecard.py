@@ -50,8 +50,10 @@ class ScorecardInputs:
                 self.cohort.get((month, status, figure.dimension, figure.value), 0)
                 for status in figure.statuses
             )
-        years = [year for year in self.population if year <= month.year] or sorted(self.population)
-        return self.population[max(years)] if years else 0
+        if not self.population:
+            return 0
+        earlier = [year for year in self.population if year <= month.year]
+        return self.population[max(earlier) if earlier else min(self.population)]
 
     def over(self, kpi: Kpi, figure: Figure, months: Sequence[dt.date]) -> int:
         """A flow figure added up over `months`; a stock figure as at the last of them."""
@@ -61,7 +63,28 @@ class ScorecardInputs:
             return self.figure(kpi, figure, months[-1])
         return sum(self.figure(kpi, figure, month) for month in months)
 
+    def measured_since(self, kpi: Kpi) -> dt.date | None:
+        """The first month any of the KPI's measures has figures (None if it reads none)."""
+        own = {
+            figure.kpi_id or kpi.id
+            for figure in (kpi.numerator_from, kpi.denominator_from)
+            if figure.source is Source.MEASURES
+        }
+        if not own:
+            return None
+        months = [period for kpi_id, period in self.measures if kpi_id in own]
+        return min(months) if months else dt.date.max
+
+    def _figures(self, kpi: Kpi, months: Sequence[dt.date]) -> tuple[int, int]:
+        return (
+            self.over(kpi, kpi.numerator_from, months),
+            self.over(kpi, kpi.denominator_from, months),
+        )
+
     def result(self, kpi: Kpi, months: Sequence[dt.date]) -> KpiResult:
+        """The KPI over `months`. A flow over a stock (appeals per plan held) is a yearly
+        rate, so its headline takes the last 12 months of the span; year on year needs
+        measures from the first month of the year before."""
         trend = tuple(
             MonthFigure(
                 month,
@@ -70,26 +93,33 @@ class ScorecardInputs:
             )
             for month in months
         )
-        if not any(m.numerator or m.denominator for m in trend):
+        since = self.measured_since(kpi)
+        if since is None:
+            measured = any(m.numerator or m.denominator for m in trend)
+        else:
+            measured = since <= months[-1] and any(
+                (figure.kpi_id or kpi.id, month) in self.measures
+                for figure in (kpi.numerator_from, kpi.denominator_from)
+                if figure.source is Source.MEASURES
+                for month in months
+            )
+        if not measured:
             return KpiResult(kpi, 0, 0, None, None, trend)
         last = months[-1]
         last_year = months_between(_add_months(last, 1 - YEAR), last)
         year_before = months_between(_add_months(last, 1 - 2 * YEAR), _add_months(last, -YEAR))
+        headline = months[-YEAR:] if kpi.yearly else months
+        compared = since is None or since <= year_before[0]
+        numerator, denominator = self._figures(kpi, headline)
         return KpiResult(
             kpi,
-            self.over(kpi, kpi.numerator_from, months),
-            self.over(kpi, kpi.denominator_from, months),
-            months[0],
+            numerator,
+            denominator,
+            headline[0],
             last,
             trend,
-            last_year=(
-                self.over(kpi, kpi.numerator_from, last_year),
-                self.over(kpi, kpi.denominator_from, last_year),
-            ),
-            year_before=(
-                self.over(kpi, kpi.numerator_from, year_before),
-                self.over(kpi, kpi.denominator_from, year_before),
-            ),
+            last_year=self._figures(kpi, last_year) if compared else None,
+            year_before=self._figures(kpi, year_before) if compared else None,
         )
 
 

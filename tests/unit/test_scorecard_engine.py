@@ -60,6 +60,9 @@ def test_a_stock_share_is_read_as_at_the_last_month_end() -> None:
 def test_a_count_is_judged_on_its_change_over_a_year() -> None:
     kpi = SUPPORTED_INTERNSHIPS
     measures = {(kpi.id, D(2024, 5, 1)): (20, 0), (kpi.id, D(2025, 5, 1)): (21, 0)}
+    partial = inputs(measures).result(kpi, TWO_YEARS)
+    assert (partial.value, partial.change_percent, partial.rag) == (41.0, None, Rag.NO_DATA)
+    measures[(kpi.id, D(2023, 12, 1))] = (5, 0)  # measured since before the year compared
     result = inputs(measures).result(kpi, TWO_YEARS)
     assert (result.value, result.change_percent) == (41.0, 5.0)
     assert result.rag is Rag.AMBER  # growing, but short of +10 %
@@ -76,11 +79,13 @@ def test_a_stock_count_compares_the_month_end_with_a_year_before() -> None:
     assert (result.value, result.change_percent, result.rag) == (90.0, -10.0, Rag.GREEN)
 
 
-def test_a_rate_per_1000_divides_a_flow_by_a_stock() -> None:
+def test_a_rate_per_1000_divides_a_years_flow_by_the_stock_at_its_end() -> None:
     measures = {(TRIBUNAL_APPEALS.id, D(2025, m, 1)): (1, 0) for m in (2, 5, 9)}
+    measures[(TRIBUNAL_APPEALS.id, D(2024, 6, 1))] = (7, 0)  # outside the last 12 months
     cohort = {(D(2025, 12, 1), "EHC_PLAN", "all", "all"): 600}
-    result = inputs(measures, cohort).result(TRIBUNAL_APPEALS, YEAR_2025)
+    result = inputs(measures, cohort).result(TRIBUNAL_APPEALS, TWO_YEARS)
     assert (result.numerator, result.denominator, result.value) == (3, 600, 5.0)
+    assert result.first_period == D(2025, 1, 1)
 
 
 def test_a_kpi_can_read_another_kpis_measures_and_the_population() -> None:
@@ -96,3 +101,17 @@ def test_a_kpi_can_read_another_kpis_measures_and_the_population() -> None:
 def test_a_kpi_with_no_figures_has_no_data() -> None:
     result = inputs().result(OUT_OF_AREA_SHARE, YEAR_2025)
     assert (result.value, result.rag, result.first_period) == (None, Rag.NO_DATA, None)
+
+
+def test_a_stock_denominator_alone_is_not_data() -> None:
+    cohort = {(D(2025, 12, 1), "EHC_PLAN", "all", "all"): 600}
+    appeals = inputs(cohort=cohort, population={2025: 1000}).result(TRIBUNAL_APPEALS, YEAR_2025)
+    assert (appeals.value, appeals.rag) == (None, Rag.NO_DATA)
+    uptake = inputs(population={2025: 1000}).result(PHB_UPTAKE, YEAR_2025)
+    assert (uptake.value, uptake.rag) == (None, Rag.NO_DATA)
+
+
+def test_a_month_before_every_population_year_reads_the_earliest() -> None:
+    phb = {(PHB_UPTAKE.id, D(2019, 5, 1)): (1, 0)}
+    data = inputs(phb, population={2021: 100_000, 2025: 120_000})
+    assert data.result(PHB_UPTAKE, [D(2019, 5, 1)]).denominator == 100_000

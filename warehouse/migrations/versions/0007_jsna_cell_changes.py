@@ -43,6 +43,12 @@ def upgrade() -> None:
             PRIMARY KEY (as_at, send_status, dimension, value)
         );
 
+        -- the cells were computed for a horizon; fix it from them if none is recorded yet
+        INSERT INTO jsna_horizon (first_month, last_month)
+        SELECT date_trunc('month', min(as_at))::date, date_trunc('month', max(as_at))::date
+        FROM jsna_cells HAVING count(*) > 0
+        ON CONFLICT DO NOTHING;
+
         INSERT INTO jsna_cell_changes (as_at, send_status, dimension, value, change)
         SELECT as_at, send_status, dimension, value, sum(change)
         FROM (
@@ -70,6 +76,7 @@ def downgrade() -> None:
         DROP VIEW jsna_cells;
         DROP TABLE jsna_cell_changes;
         ALTER TABLE jsna_cells_kept RENAME TO jsna_cells;
+        ALTER TABLE jsna_cells ALTER COLUMN people SET NOT NULL;
         ALTER TABLE jsna_cells ADD PRIMARY KEY (as_at, send_status, dimension, value);
         """
     )
