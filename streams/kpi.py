@@ -208,3 +208,40 @@ class KpiResult:
             "source": kpi.source,
             "owner": kpi.owner,
         }
+
+
+def share(
+    kpi_id: str,
+    name: str,
+    perspective: str,
+    definition: str,
+    target: float,
+    owner: str,
+    source: str,
+    seeds: str,
+    period: str,
+) -> Kpi:
+    """A KPI of the form "those that met the standard / all of them", higher is better."""
+    return Kpi(
+        id=kpi_id,
+        name=name,
+        perspective=perspective,
+        definition=definition,
+        numerator="those within the deadline",
+        denominator="all of them in the period",
+        period=period,
+        target_percent=target,
+        polarity=Polarity.HIGHER_IS_BETTER,
+        green_from=target,
+        amber_from=target - 10,
+        comparators=(),
+        owner=owner,
+        source=source,
+        seeds=seeds,
+    )
+
+
+def declare(**fields: Any) -> Kpi:
+    """A KPI declared in full; comparators default to none."""
+    fields.setdefault("comparators", ())
+    return Kpi(**fields)
