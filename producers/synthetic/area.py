@@ -5,9 +5,11 @@ SEND cohort within it (EHC plans and SEN support in the profile's numbers, age
 bands and need types), each child with a journey over four academic years:
 demographics, census records, requests and plans with annual reviews, placements,
 therapy referrals and waits, social care cases, exclusions and post-16
-destinations. It writes what each partner would send, as CSV extracts in the
-columns of `producers/mappings/` (and the EHC plans extract), with faults
-injected as extra rows, and the truth about the clean data for the tests.
+destinations; families' survey responses, tribunal appeals, supported internships
+and personal health budgets come from `voice_and_budgets.py`. It writes what each
+partner would send, as CSV extracts in the columns of `producers/mappings/` (and
+the EHC plans extract), with faults injected as extra rows, and the truth about
+the clean data for the tests.
 
 Everything comes from `random.Random(seed)`: the same seed gives the same files.
 Identifiers are synthetic: NHS numbers from the 999 test range, UPNs with a valid
@@ -59,6 +61,16 @@ class AreaProfile:
     permanent_exclusions_per_year: float
     start: dt.date
     end: dt.date
+    # Families' voice, tribunals, internships and budgets (voice_and_budgets.py).
+    survey_response_rate: float = 0.10  # parent/carer responses per child with SEND, per survey
+    survey_agreement: tuple[tuple[str, float], ...] = (
+        ("listened_to", 0.66),
+        ("can_find_information", 0.72),
+        ("improvement_noticed", 0.6),
+    )
+    phb_per_1000_population: float = 1.0  # budgets agreed per year, per 1,000 aged 0-25
+    tribunal_appeals_per_1000_plans: float = 5.0  # appeals registered per year
+    supported_internship_rate: float = 0.04  # starts per plan holder aged 16-24, first year
 
 
 LEICESTERSHIRE = AreaProfile(
@@ -366,6 +378,9 @@ def journeys(
         _social_care(out, person, profile, r)
         _post16(out, person, profile, r)
     _exclusions(out, cohort, profile, scale, r)
+    from producers.synthetic.voice_and_budgets import voice_and_budgets  # it builds on this module
+
+    voice_and_budgets(out, cohort, profile, scale, r)
     return out
 
 
@@ -556,6 +571,19 @@ def inject_faults(out: Extracts, faults: Faults, r: random.Random) -> None:
                 out.faults[kind] = out.faults.get(kind, 0) + 1
 
 
+# The code columns an unknown_code fault replaces (the first one a row has).
+CODE_COLUMNS = (
+    "SERVICE",
+    "case_type",
+    "category",
+    "destination",
+    "setting_type",
+    "appeal_type",
+    "respondent",
+    "BUDGET_TYPE",
+)
+
+
 def _corrupt(row: dict[str, str], kind: str, key: tuple[str, str]) -> bool:
     nhs_column = "NHS_NUMBER" if "NHS_NUMBER" in row else "nhs_number"
     if kind == "invalid_nhs_number" and row.get(nhs_column):
@@ -567,7 +595,7 @@ def _corrupt(row: dict[str, str], kind: str, key: tuple[str, str]) -> bool:
             row["upn"] = ""
         return True
     if kind == "unknown_code":
-        for column in ("SERVICE", "case_type", "category", "destination", "setting_type"):
+        for column in CODE_COLUMNS:
             if column in row:
                 row[column] = "ZZZ"
                 return True

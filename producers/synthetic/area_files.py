@@ -130,16 +130,27 @@ def truth(
 
 
 THERAPY_CODES = {"SLT": "salt", "OT": "ot", "PT": "physio"}
+SURVEY_KPIS = (
+    ("listened_to", "parents_feel_listened_to"),
+    ("can_find_information", "parents_can_find_information"),
+    ("improvement_noticed", "parents_notice_improvement"),
+)
+AGREEMENT = frozenset({"AGREE", "STRONGLY_AGREE"})
+COUNTED = (  # KPIs that count events: numerator 1 each, denominator from elsewhere (0)
+    (("education", "supported_internships"), "supported_internships"),
+    (("education", "tribunal_appeals_registered"), "tribunal_appeals"),
+    (("health", "personal_health_budgets"), "phb_uptake"),
+)
 
 
 def kpis_from_rows(extracts: Extracts) -> dict[str, dict[str, int]]:
     """True numerators and denominators of the single-event KPIs, from the clean rows."""
     totals: dict[str, list[int]] = {}
 
-    def count(kpi_id: str, met: bool) -> None:
+    def count(kpi_id: str, met: bool, denominator: int = 1) -> None:
         figures = totals.setdefault(kpi_id, [0, 0])
         figures[0] += int(met)
-        figures[1] += 1
+        figures[1] += denominator
 
     rows = extracts.rows
     for row in rows.get(("health", "therapy_first_appointments"), []):
@@ -155,6 +166,15 @@ def kpis_from_rows(extracts: Extracts) -> dict[str, dict[str, int]]:
     for row in rows.get(("education", "post16_destinations"), []):
         count("post16_destination_known", row["destination"] != "NOT_KNOWN")
         count("eet_participation", row["destination"] == "EET")
+    for row in rows.get(("voice", "survey_responses"), []):
+        for question, kpi_id in SURVEY_KPIS:
+            if row.get(question):  # an unanswered question is not counted
+                count(kpi_id, row[question].upper() in AGREEMENT)
+        if row["respondent"].upper() == "PARENT_CARER":
+            count("survey_participation", True, denominator=0)
+    for key, kpi_id in COUNTED:
+        for _ in rows.get(key, []):
+            count(kpi_id, True, denominator=0)
     return {k: {"numerator": n, "denominator": d} for k, (n, d) in sorted(totals.items())}
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 from collections import Counter
@@ -12,11 +13,34 @@ from stdnum.gb import upn
 from typer.testing import CliRunner
 
 from hub.cli import app
-from producers.identity import valid_nhs_number
+from producers.identity import Pseudonymiser, valid_nhs_number
 from producers.synthetic.area import SMOKE, Faults
-from producers.synthetic.area_files import generate_area, read_events
+from producers.synthetic.area_files import (
+    converter_for,
+    encode_extract,
+    generate_area,
+    read_events,
+)
 from schemas.catalogue import default_catalogue
 from schemas.codec import decode
+from schemas.envelope import Event, event_from_record
+from streams.measures import sum_contributions
+
+NEW_EXTRACTS = (
+    "voice/survey_responses.csv",
+    "education/supported_internships.csv",
+    "education/tribunal_appeals_registered.csv",
+    "health/personal_health_budgets.csv",
+)
+NEW_KPIS = (
+    "parents_feel_listened_to",
+    "parents_can_find_information",
+    "parents_notice_improvement",
+    "survey_participation",
+    "supported_internships",
+    "tribunal_appeals",
+    "phb_uptake",
+)
 
 
 def _manifest(directory: Path) -> dict[str, str]:
@@ -89,3 +113,78 @@ def test_hub_synth_writes_the_area(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert (out / "ground_truth.json").exists() and (out / "events.bin").stat().st_size > 0
     assert CliRunner().invoke(app, ["synth", "--profile", "atlantis"]).exit_code == 2
+
+
+def _rows(directory: Path, name: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO((directory / "extracts" / name).read_text())))
+
+
+def _events_from_extracts(directory: Path) -> list[Event]:
+    """Every extract on disk through the real converters, refused rows dropped, one event
+    per id (a duplicated row is one event in the event store)."""
+    catalogue = default_catalogue()
+    pseudonymiser = Pseudonymiser(b"unit-test-key".ljust(32, b"-"), "key-1")
+    recorded_at = dt.datetime(2026, 9, 1, tzinfo=dt.UTC)
+    events: dict[str, Event] = {}
+    for path in sorted((directory / "extracts").rglob("*.csv")):
+        source, extract = path.parent.name, path.stem
+        converter = converter_for(source, extract, catalogue)
+        values, _ = encode_extract(
+            path.read_text(), source, converter, pseudonymiser, catalogue, recorded_at
+        )
+        for event_id, value in values:
+            decoded = decode(catalogue, value)
+            events[event_id] = event_from_record(decoded.record, decoded.schema.fingerprint)
+    return list(events.values())
+
+
+def test_surveys_appeals_internships_and_budgets_are_generated_calibrated_and_true(
+    tmp_path: Path,
+) -> None:
+    faults = Faults(invalid_nhs_number=20, missing_identifier=20, unknown_code=20, duplicate=20)
+    for name, seed in (("a", 7), ("b", 7), ("c", 8)):
+        generate_area(SMOKE, seed, 1.0, tmp_path / name, faults=faults)  # faulty copies added
+    first, again, other = (_manifest(tmp_path / name) for name in "abc")
+    for extract in NEW_EXTRACTS:
+        assert first[f"extracts/{extract}"] == again[f"extracts/{extract}"], extract
+    assert (
+        first["extracts/voice/survey_responses.csv"] != other["extracts/voice/survey_responses.csv"]
+    )
+
+    area = tmp_path / "a"
+    truth = json.loads((area / "ground_truth.json").read_text())
+    kpis = {k: (v["numerator"], v["denominator"]) for k, v in truth["kpis"].items()}
+    assert set(NEW_KPIS) <= set(kpis)
+    refused = truth["faults"]["refused_rows"]
+    assert any(key.startswith("voice/survey_responses: ") for key in refused)
+    # The truth is what the real converters make of the rows on disk (faulty rows included,
+    # refused or deduplicated), under the same rules the worker applies.
+    measured: Counter[tuple[str, int]] = Counter()
+    for delta in sum_contributions(_events_from_extracts(area)):
+        measured[(delta.kpi_id, 0)] += delta.numerator
+        measured[(delta.kpi_id, 1)] += delta.denominator
+    for kpi_id, figures in kpis.items():
+        assert (measured[(kpi_id, 0)], measured[(kpi_id, 1)]) == figures, kpi_id
+
+    # Calibration: about 10 % of families answer each yearly survey, mostly parents and
+    # carers, agreeing 60-80 % of the time, some questions left unanswered.
+    years = (SMOKE.end - SMOKE.start).days / 365
+    children = sum(truth["register"].values())
+    assert 0.07 <= kpis["survey_participation"][0] / (children * years) <= 0.13
+    assert all(kpis[k][1] == 0 for k in NEW_KPIS[3:])  # counts: denominators come elsewhere
+    for kpi_id in NEW_KPIS[:3]:
+        agreed, answered = kpis[kpi_id]
+        assert 0.55 <= agreed / answered <= 0.85, kpi_id
+    responses = _rows(area, "voice/survey_responses.csv")
+    respondents = Counter(row["respondent"] for row in responses)
+    assert respondents["PARENT_CARER"] >= 0.8 * len(responses)
+    assert any(not row["improvement_noticed"] for row in responses)
+    # The voice mapping refuses a response with no identifier, so only faulty copies lack one.
+    anonymous = sum(1 for row in responses if not row["nhs_number"] and not row["upn"])
+    assert anonymous == refused["voice/survey_responses: missing_identifier"] > 0
+    population = truth["population_0_25"]
+    assert abs(kpis["phb_uptake"][0] - population * 0.001 * years) <= 1
+    plans = truth["register"]["EHC_PLAN"]
+    assert abs(kpis["tribunal_appeals"][0] - plans * 0.005 * years) <= 1
+    starts = _rows(area, "education/supported_internships.csv")
+    assert starts and all(row["start_date"][5:7] == "09" for row in starts)
