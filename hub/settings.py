@@ -39,6 +39,9 @@ class HubSettings(BaseSettings):
     streams_session_timeout_s: float = Field(10.0, description="Broker session timeout.")
     streams_batch_size: int = Field(5000, description="Events applied per transaction.")
     streams_batch_within_s: float = Field(0.5, description="Longest wait to fill a batch.")
+    pipelines_server_startup_timeout_s: int = Field(
+        120, description="How long `hub pipelines run` waits for Prefect's temporary server."
+    )
 
     outbox_dir: Path | None = Field(
         None, description="Producer outbox files (default state_dir/outbox)."

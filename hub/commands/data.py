@@ -176,54 +176,57 @@ def _month(value: str | None) -> dt.date | None:
         raise typer.Exit(EXIT_USAGE) from None
 
 
-UNIT_SUFFIX = {"percent": " %", "per_1000": " per 1,000", "count": ""}
+UNIT_SUFFIX = {"percent": " %", "per_1000": " /1,000", "count": ""}
 
 
 def _target(kpi: dict[str, Any]) -> str:
     better = ">=" if kpi["polarity"] == "higher_is_better" else "<="
     if kpi["unit"] == "count":
-        return f"{better} {kpi['target_percent']:+g} % a year"
+        return f"{better} {kpi['target_percent']:+g} %/yr"
     return f"{better} {kpi['target_percent']:g}{UNIT_SUFFIX[kpi['unit']]}"
 
 
 def render_scorecard(document: dict[str, object]) -> Table:
     """The scorecard as a table, one row per KPI, grouped by perspective."""
-    table = Table(title=f"Balanced scorecard (as at {document['as_at'] or 'no data yet'})")
-    for column in (
-        "KPI",
-        "Value",
-        "Numerator",
-        "Denominator",
-        "Target",
-        "RAG",
-        "12 months",
-        "Months",
-    ):
-        table.add_column(column, justify="left" if column in ("KPI", "Months") else "right")
-    rag_style = {"green": "green", "amber": "yellow", "red": "red", "no_data": "dim"}
     kpis = document["kpis"]
     assert isinstance(kpis, list)
+    spans = sorted({(k["period_from"], k["period_to"]) for k in kpis if k["period_from"]})
+    months = f"months {spans[0][0]} to {spans[-1][1]}" if spans else "no months measured"
+    table = Table(
+        title=f"Balanced scorecard (as at {document['as_at'] or 'no data yet'})",
+        caption=f"{months}; yearly rates over the last 12; 12 mo: the last 12 months "
+        "against the 12 before",
+    )
+    table.add_column("KPI", ratio=1, overflow="fold")
+    for column in ("Value", "n / d", "Target", "RAG", "12 mo"):
+        table.add_column(column, justify="right", no_wrap=True)
+    rag_style = {"green": "green", "amber": "yellow", "red": "red", "no_data": "dim"}
     perspective = None
     for kpi in kpis:
         if kpi["perspective"] != perspective:
             perspective = kpi["perspective"]
             table.add_row(f"[bold]{str(perspective).capitalize()}[/bold]")
         value = kpi["value"]
-        shown = "-" if value is None else f"{value:,.1f}{UNIT_SUFFIX[kpi['unit']]}"
-        if kpi["unit"] == "count" and value is not None:
+        if value is None:
+            shown = "-"
+        elif kpi["unit"] == "count":
             shown = f"{value:,.0f}"
+        else:
+            shown = f"{value:,.1f}{UNIT_SUFFIX[kpi['unit']]}"
+        figures = (
+            f"{kpi['numerator']:,}"
+            if kpi["unit"] == "count"
+            else f"{kpi['numerator']:,} / {kpi['denominator']:,}"
+        )
         change = "-" if kpi["change_percent"] is None else f"{kpi['change_percent']:+.1f} %"
-        months = f"{kpi['period_from']} to {kpi['period_to']}" if kpi["period_from"] else "-"
         style = rag_style[kpi["rag"]]
         table.add_row(
             kpi["name"],
             shown,
-            str(kpi["numerator"]),
-            "-" if kpi["unit"] == "count" else str(kpi["denominator"]),
+            figures,
             _target(kpi),
             f"[{style}]{kpi['rag'].upper()}[/{style}]",
             change,
-            months,
         )
     return table
 

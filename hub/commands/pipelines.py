@@ -34,6 +34,11 @@ def run(
     settings = HubSettings()
     # Prefect keeps its own state beside the hub's, not in the user's home directory.
     os.environ.setdefault("PREFECT_HOME", str((settings.state_dir / "prefect").resolve()))
+    # Prefect's own 20 s is too short for a busy 2-core machine
+    os.environ.setdefault(
+        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS",
+        str(settings.pipelines_server_startup_timeout_s),
+    )
     from pipelines.flows import reconcile_flow
     from pipelines.results import latest_run, summarise
     from warehouse.connection import WarehouseUnavailable, connect
