@@ -6,6 +6,8 @@ absence by SEN status.
 
 from __future__ import annotations
 
+from typing import Any
+
 from streams.kpi import Kpi, Polarity, Unit, declare, share
 
 POST16_DESTINATION_KNOWN = share(
@@ -54,6 +56,17 @@ SUPPORTED_INTERNSHIPS = declare(
     unit=Unit.COUNT,
 )
 
+# exclusions are counts whose RAG wants a fall on the year before
+_EXCLUSIONS_COMMON: dict[str, Any] = dict(
+    unit=Unit.COUNT,
+    target_percent=-1.0,
+    polarity=Polarity.LOWER_IS_BETTER,
+    green_from=-1.0,
+    amber_from=10.0,
+    owner="Council inclusion service",
+    source="ExclusionRecorded events and the cohort register",
+)
+
 PERMANENT_EXCLUSIONS_SEND = declare(
     id="permanent_exclusions_send",
     name="Permanent exclusions of pupils with SEND",
@@ -64,14 +77,8 @@ PERMANENT_EXCLUSIONS_SEND = declare(
     numerator="permanent exclusions of pupils with SEND",
     denominator="all permanent exclusions",
     period="month the exclusion started",
-    target_percent=-1.0,
-    polarity=Polarity.LOWER_IS_BETTER,
-    green_from=-1.0,
-    amber_from=10.0,
-    owner="Council inclusion service",
-    source="ExclusionRecorded events and the cohort register",
+    **_EXCLUSIONS_COMMON,
     seeds="000, 001, 003",
-    unit=Unit.COUNT,
 )
 
 REPEAT_FIXED_TERM_EXCLUSIONS = declare(
@@ -85,14 +92,8 @@ REPEAT_FIXED_TERM_EXCLUSIONS = declare(
     numerator="pupils with SEND reaching their third fixed-term exclusion of the year",
     denominator="all pupils reaching their third fixed-term exclusion of the year",
     period="month of the third exclusion",
-    target_percent=-1.0,
-    polarity=Polarity.LOWER_IS_BETTER,
-    green_from=-1.0,
-    amber_from=10.0,
-    owner="Council inclusion service",
-    source="ExclusionRecorded events and the cohort register",
+    **_EXCLUSIONS_COMMON,
     seeds="001",
-    unit=Unit.COUNT,
 )
 
 
