@@ -2,7 +2,8 @@
 
 For each batch: link the pseudonyms the new events reveal, find every person the
 batch touches, recompute their history from all of their events (old and new),
-and turn the change in history into retract-and-add deltas for the JSNA cells.
+and turn the change in history into retract-and-add deltas for the JSNA cells and
+for the KPI measures that need the person's status on the day (exclusions, absence).
 The storage is behind `ProjectionStore`, so the same code runs on PostgreSQL (the
 worker and `hub replay`) and in memory (the reference the tests compare with).
 
