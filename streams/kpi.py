@@ -227,7 +227,7 @@ def share(
         name=name,
         perspective=perspective,
         definition=definition,
-        numerator="those within the deadline",
+        numerator="those that met the standard the definition states",
         denominator="all of them in the period",
         period=period,
         target_percent=target,

@@ -13,6 +13,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import psycopg
@@ -63,8 +64,16 @@ class ScorecardInputs:
             return self.figure(kpi, figure, months[-1])
         return sum(self.figure(kpi, figure, month) for month in months)
 
-    def measured_since(self, kpi: Kpi) -> dt.date | None:
-        """The first month any of the KPI's measures has figures (None if it reads none)."""
+    @cached_property
+    def _periods(self) -> dict[str, list[dt.date]]:
+        """Each KPI id's months with measures, ascending."""
+        periods: dict[str, list[dt.date]] = defaultdict(list)
+        for kpi_id, period in sorted(self.measures):
+            periods[kpi_id].append(period)
+        return periods
+
+    def measured_months(self, kpi: Kpi) -> list[dt.date] | None:
+        """The months the KPI's own measures have figures (None if it reads no measures)."""
         own = {
             figure.kpi_id or kpi.id
             for figure in (kpi.numerator_from, kpi.denominator_from)
@@ -72,8 +81,7 @@ class ScorecardInputs:
         }
         if not own:
             return None
-        months = [period for kpi_id, period in self.measures if kpi_id in own]
-        return min(months) if months else dt.date.max
+        return sorted(month for kpi_id in own for month in self._periods.get(kpi_id, []))
 
     def _figures(self, kpi: Kpi, months: Sequence[dt.date]) -> tuple[int, int]:
         return (
@@ -93,23 +101,18 @@ class ScorecardInputs:
             )
             for month in months
         )
-        since = self.measured_since(kpi)
-        if since is None:
+        measured_months = self.measured_months(kpi)
+        if measured_months is None:  # stocks only: measured if the cohort holds anyone
             measured = any(m.numerator or m.denominator for m in trend)
         else:
-            measured = since <= months[-1] and any(
-                (figure.kpi_id or kpi.id, month) in self.measures
-                for figure in (kpi.numerator_from, kpi.denominator_from)
-                if figure.source is Source.MEASURES
-                for month in months
-            )
+            measured = any(months[0] <= month <= months[-1] for month in measured_months)
         if not measured:
             return KpiResult(kpi, 0, 0, None, None, trend)
         last = months[-1]
         last_year = months_between(_add_months(last, 1 - YEAR), last)
         year_before = months_between(_add_months(last, 1 - 2 * YEAR), _add_months(last, -YEAR))
         headline = months[-YEAR:] if kpi.yearly else months
-        compared = since is None or since <= year_before[0]
+        compared = not measured_months or measured_months[0] <= year_before[0]
         numerator, denominator = self._figures(kpi, headline)
         return KpiResult(
             kpi,
