@@ -1,14 +1,17 @@
 """The faust app: one agent reads every source topic in batches and applies each batch.
 
-Each batch is sorted (events, manifests, refusals) and written to PostgreSQL in one
-transaction with its idempotency check, so offsets are committed only after the
-effects are durable, and a re-delivered batch changes nothing.
+Each batch is sorted (events, manifests, refusals) in the worker's process, then
+written to PostgreSQL by the writer process (`streams.writer_process`) in one
+transaction with its idempotency check. Its offsets are acknowledged only after
+that transaction committed, so a crash loses nothing and a re-delivered batch
+changes nothing; meanwhile the next batch is already being decoded.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import socket
 import time
 from dataclasses import dataclass
@@ -21,19 +24,19 @@ import psycopg
 from contracts.loading import shipped_contracts
 from schemas.catalogue import default_catalogue
 from streams.ingest import Gate, RawMessage, SortedBatch, sort_messages
-from streams.projection import ProjectionSettings
 from streams.topics import QUARANTINE_TOPIC, SOURCE_TOPICS, ensure_topics
-from warehouse.cohort_store import projection_settings
+from streams.writer_process import WriterGone, WriterProcess
 from warehouse.connection import WarehouseUnavailable, connect
-from warehouse.event_store import apply_batch
+from warehouse.event_store import BatchOutcome
 from warehouse.opt_out import opted_out
-from warehouse.quarantine import quarantine
 
 log = logging.getLogger("hub.streams")
 
 HEARTBEAT_INTERVAL_S = 5.0
 GATE_REFRESH_S = 300.0
 MAX_RETRY_DELAY_S = 30.0
+MAX_BATCHES_IN_FLIGHT = 2  # one being written, one decoded and waiting
+EXIT_WRITER_GONE = 75
 
 
 @dataclass(frozen=True)
@@ -49,98 +52,45 @@ class StreamsConfig:
     batch_within_s: float = 0.5
 
 
-class BatchWriter:
-    """Applies sorted batches to the warehouse, reconnecting and retrying until it succeeds."""
+class BatchSorter:
+    """The gatekeeper's side of the worker: decodes a batch and checks it against the
+    contracts and the opt-out list (re-read from the warehouse every few minutes)."""
 
     def __init__(self, dsn: str) -> None:
         self.dsn = dsn
-        self.conn: psycopg.Connection | None = None
-        self.events_applied = 0
-        self.projection: ProjectionSettings | None = None
         self.contracts = shipped_contracts()
         self.catalogue = default_catalogue()
         self._gate: Gate | None = None
         self._gate_loaded_at = 0.0
 
     def gate(self) -> Gate:
-        """Contracts and the opt-out list, the list re-read every few minutes."""
         if self._gate is None or time.monotonic() - self._gate_loaded_at > GATE_REFRESH_S:
-            self._gate = Gate(self.contracts, opted_out(self._connection()))
+            while True:
+                try:
+                    with connect(self.dsn) as conn:
+                        self._gate = Gate(self.contracts, opted_out(conn))
+                    break
+                except (WarehouseUnavailable, psycopg.OperationalError):
+                    log.warning("warehouse unavailable while loading the opt-out list; retrying")
+                    time.sleep(1.0)
             self._gate_loaded_at = time.monotonic()
         return self._gate
 
-    def sort_and_write(self, raw: list[RawMessage]) -> SortedBatch:
-        """The gatekeeper's decision on each message, then the batch written atomically."""
-        while True:
-            try:
-                gate = self.gate()
-                break
-            except (WarehouseUnavailable, psycopg.OperationalError):
-                log.warning("warehouse unavailable while loading the opt-out list; retrying")
-                self.conn = None
-                time.sleep(1.0)
-        batch = sort_messages(self.catalogue, raw, gate)
-        self.write(batch)
-        return batch
+    def sort(self, raw: list[RawMessage]) -> SortedBatch:
+        return sort_messages(self.catalogue, raw, self.gate())
 
-    def _connection(self) -> psycopg.Connection:
-        if self.conn is None or self.conn.closed:
-            self.conn = connect(self.dsn)
-        if self.projection is None:
-            self.projection = projection_settings(self.conn)
-        return self.conn
 
-    def write(self, batch: SortedBatch) -> None:
-        delay = 0.5
-        while True:
-            try:
-                conn = self._connection()
-                quarantine(
-                    conn,
-                    [
-                        (
-                            r.message.topic,
-                            r.message.partition,
-                            r.message.offset,
-                            r.reason,
-                            r.detail,
-                            r.message.value,
-                        )
-                        for r in batch.refusals
-                    ],
-                )
-                outcome = apply_batch(conn, batch.events, batch.manifests, self.projection)
-                self.events_applied += outcome.appended
-                if batch.refusals:
-                    log.warning("quarantined %d refused messages", len(batch.refusals))
-                log.info(
-                    "applied batch: %d new events, %d duplicates, %d manifests",
-                    outcome.appended,
-                    outcome.duplicates,
-                    outcome.manifests,
-                )
-                return
-            except (WarehouseUnavailable, psycopg.OperationalError) as error:
-                log.warning(
-                    "warehouse unavailable (%s); retrying in %.1fs", type(error).__name__, delay
-                )
-                if self.conn is not None:
-                    self.conn.close()
-                self.conn = None
-                time.sleep(delay)
-                delay = min(delay * 2, MAX_RETRY_DELAY_S)
-
-    def heartbeat(self, worker_id: str) -> None:
-        with connect(self.dsn) as conn:
-            conn.execute(
-                """
-                INSERT INTO worker_heartbeats (worker_id, beat_at, events_applied)
-                VALUES (%s, now(), %s)
-                ON CONFLICT (worker_id) DO UPDATE
-                SET beat_at = now(), events_applied = EXCLUDED.events_applied
-                """,
-                (worker_id, self.events_applied),
-            )
+def record_heartbeat(dsn: str, worker_id: str, events_applied: int) -> None:
+    with connect(dsn) as conn:
+        conn.execute(
+            """
+            INSERT INTO worker_heartbeats (worker_id, beat_at, events_applied)
+            VALUES (%s, now(), %s)
+            ON CONFLICT (worker_id) DO UPDATE
+            SET beat_at = now(), events_applied = EXCLUDED.events_applied
+            """,
+            (worker_id, events_applied),
+        )
 
 
 def create_app(config: StreamsConfig) -> faust.App:
@@ -158,7 +108,8 @@ def create_app(config: StreamsConfig) -> faust.App:
         consumer_auto_offset_reset="earliest",
     )
     source = app.topic(*config.topics, value_serializer="raw", key_serializer="raw")
-    writer = BatchWriter(config.warehouse_dsn)
+    sorter = BatchSorter(config.warehouse_dsn)
+    applied = {"events": 0}
     worker_id = f"{config.app_id}@{socket.gethostname()}"
 
     quarantined = app.topic(config.quarantine_topic, value_serializer="raw", key_serializer="raw")
@@ -167,29 +118,62 @@ def create_app(config: StreamsConfig) -> faust.App:
     async def declare_quarantine_topic() -> None:
         await asyncio.to_thread(ensure_topics, config.broker_bootstrap, [config.quarantine_topic])
 
+    async def finish(
+        stream: Any,
+        events: list[Any],
+        batch: SortedBatch,
+        written: asyncio.Future[BatchOutcome],
+        in_flight: asyncio.Semaphore,
+    ) -> None:
+        """Once the batch's transaction committed: acknowledge its offsets, then tell the
+        quarantine topic about its refusals (the table already holds them durably)."""
+        try:
+            outcome = await written
+        except WriterGone as error:
+            # nothing of this batch or any later one is acknowledged: all are delivered again
+            log.critical("stopping the worker: %s", error)
+            logging.shutdown()
+            os._exit(EXIT_WRITER_GONE)
+        for event in events:
+            await stream.ack(event)
+        applied["events"] += outcome.appended
+        for refusal in batch.refusals:
+            message = refusal.message
+            await quarantined.send(
+                value=message.value,
+                headers={
+                    "reason": refusal.reason.encode(),
+                    "source": f"{message.topic}/{message.partition}/{message.offset}".encode(),
+                },
+            )
+        in_flight.release()
+
     @app.agent(source, name="apply_events")
     async def apply_events(stream: Any) -> None:
-        async for events in stream.take_events(config.batch_size, within=config.batch_within_s):
-            raw = [
-                RawMessage(e.message.topic, e.message.partition, e.message.offset, e.value)
-                for e in events
-            ]
-            batch = await asyncio.to_thread(writer.sort_and_write, raw)
-            # the quarantine table already holds them durably; the topic tells whoever listens
-            for refusal in batch.refusals:
-                message = refusal.message
-                await quarantined.send(
-                    value=message.value,
-                    headers={
-                        "reason": refusal.reason.encode(),
-                        "source": f"{message.topic}/{message.partition}/{message.offset}".encode(),
-                    },
-                )
+        writer = WriterProcess(config.warehouse_dsn)
+        in_flight = asyncio.Semaphore(MAX_BATCHES_IN_FLIGHT)
+        pending: set[asyncio.Task[None]] = set()
+        try:
+            async for events in stream.noack_take(config.batch_size, within=config.batch_within_s):
+                raw = [
+                    RawMessage(e.message.topic, e.message.partition, e.message.offset, e.value)
+                    for e in events
+                ]
+                batch = await asyncio.to_thread(sorter.sort, raw)
+                await in_flight.acquire()
+                written = asyncio.wrap_future(writer.submit(batch))
+                task = asyncio.ensure_future(finish(stream, events, batch, written, in_flight))
+                pending.add(task)
+                task.add_done_callback(pending.discard)
+        finally:
+            await asyncio.to_thread(writer.close)
 
     @app.timer(interval=HEARTBEAT_INTERVAL_S)
     async def heartbeat() -> None:
         try:
-            await asyncio.to_thread(writer.heartbeat, worker_id)
+            await asyncio.to_thread(
+                record_heartbeat, config.warehouse_dsn, worker_id, applied["events"]
+            )
         except (WarehouseUnavailable, psycopg.OperationalError):
             log.warning("heartbeat not recorded: warehouse unavailable")
 

@@ -267,7 +267,7 @@ def run_stream_benchmark(
         stop(worker, timeout=20)
     say("(d) replay ...")
     with connect(settings.warehouse_dsn()) as conn:
-        report = replay(conn, projection_settings(conn))
+        report = replay(conn, projection_settings(conn), dsn=settings.warehouse_dsn())
     if not report.equal:
         raise RuntimeError("replay differs from the live projections")
     return StreamBenchmark(

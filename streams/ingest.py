@@ -11,8 +11,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
-from contracts.decisions import Candidate, decide
+from contracts.decisions import Candidate, Decision, decide, uk_date
 from contracts.models import Contract
 from schemas.catalogue import Catalogue
 from schemas.codec import UndecodableMessage, decode
@@ -67,6 +68,35 @@ class Gate:
 
     contracts: Mapping[str, Contract]
     opted_out: frozenset[str] = frozenset()
+    _decisions: dict[tuple[Any, ...], Decision] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+
+    def decide(self, record: Mapping[str, Any], catalogue: Catalogue) -> Decision:
+        """The contract's decision on a decoded record.
+
+        `decide` reads the subject only to meet it with the opt-out list, so records of
+        one shape (type, party, contract, area, key, UK day, fields present) whose
+        pseudonyms are not opted out share one answer, worked out once.
+        """
+        subject = record.get("subject") or {}
+        pseudonyms = {subject.get("nhs_pseudonym"), subject.get("upn_pseudonym")}
+        if self.opted_out and not self.opted_out.isdisjoint(pseudonyms):
+            return decide(Candidate.from_record(record), self.contracts, catalogue, self.opted_out)
+        shape = (
+            record["event_type"],
+            record["source_system"],
+            record["contract_id"],
+            record["area_code"],
+            subject.get("key_id"),
+            uk_date(record["recorded_at"]),
+            tuple(name for name, value in record.items() if value is not None),
+        )
+        decision = self._decisions.get(shape)
+        if decision is None:
+            decision = decide(Candidate.from_record(record), self.contracts, catalogue)
+            self._decisions[shape] = decision
+        return decision
 
 
 def sort_messages(
@@ -81,8 +111,7 @@ def sort_messages(
                 batch.manifests.append(_manifest(decoded.record))
                 continue
             if gate is not None:
-                candidate = Candidate.from_record(decoded.record)
-                decision = decide(candidate, gate.contracts, catalogue, gate.opted_out)
+                decision = gate.decide(decoded.record, catalogue)
                 if not decision.accepted:
                     batch.refusals.append(Refusal(message, decision.reason.value, decision.detail))
                     continue

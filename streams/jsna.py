@@ -17,6 +17,7 @@ import datetime as dt
 from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from functools import cache
 from itertools import pairwise
 
 from streams.cohort import AGE_BANDS, PersonState, Span, age_band
@@ -105,6 +106,7 @@ def _signature(state: PersonState, locality_of: Mapping[str, str]) -> Signature:
     )
 
 
+@cache
 def _month_end(year: int, month: int) -> dt.date:
     return dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)
 

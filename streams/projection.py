@@ -87,13 +87,17 @@ def project(
     affected = {
         pid: members for pid, members in outcome.people.items() if members & touched or pid in known
     }
-    all_pseudonyms = frozenset().union(*affected.values())
     owner = {p: pid for pid, members in affected.items() for p in members}
     old_owner = {p: pid for pid, members in known.items() for p in members}
     fresh = {event.event_id for event in new_events}
     events_by_person: dict[str, list[Event]] = {pid: [] for pid in affected}
     old_events: dict[str, list[Event]] = {pid: [] for pid in known}
-    for event in store.events_with(all_pseudonyms):
+    # Every stored event with a pseudonym was linked when it was appended, so the store
+    # holds nothing for a pseudonym no link names but the new events themselves: those
+    # are taken as they are, and only known people's events are read back.
+    unread = [e for e in new_events if (keys := pseudonym_keys(e)) and not keys & old_owner.keys()]
+    stored = store.events_with(frozenset(old_owner)) if old_owner else []
+    for event in [*stored, *unread]:
         key = next(iter(pseudonym_keys(event)))
         events_by_person[owner[key]].append(event)
         if event.event_id not in fresh and key in old_owner:

@@ -13,6 +13,10 @@ is held, so the worker waits rather than changing the live tables under us.
 
 from __future__ import annotations
 
+import multiprocessing
+import multiprocessing.queues
+import os
+import queue
 import time
 import uuid
 from collections import Counter
@@ -23,11 +27,10 @@ from itertools import groupby
 import psycopg
 from psycopg.types.json import Jsonb
 
-from schemas.envelope import Event
 from streams.cohort import timeline
 from streams.jsna import Cell, changes
 from streams.linkage import link
-from streams.measures import MeasureDelta, add_up
+from streams.measures import MeasureDelta, add_up, contributions
 from streams.person_measures import person_contributions
 from streams.projection import ProjectionSettings, project
 from warehouse.cohort_store import (
@@ -36,6 +39,7 @@ from warehouse.cohort_store import (
     event_from_row,
     state_to_json,
 )
+from warehouse.connection import connect
 from warehouse.event_store import APPEND_LOCK
 from warehouse.measures import add_measures, upsert_measures
 
@@ -46,6 +50,7 @@ COMPARED_COLUMNS = {
     "jsna_cell_changes": "as_at, send_status, dimension, value, change",
 }
 BATCH_EVENTS = 5_000
+MAX_WORKERS = 4
 
 
 @dataclass(frozen=True)
@@ -83,10 +88,19 @@ def replay(
     apply: bool = False,
     batch_events: int = BATCH_EVENTS,
     progress: Progress | None = None,
+    dsn: str | None = None,
+    workers: int | None = None,
 ) -> ReplayReport:
-    """Rebuild the projections in a scratch schema, compare them with the live ones."""
+    """Rebuild the projections in a scratch schema, compare them with the live ones.
+
+    Given the warehouse's `dsn` (and an autocommit `conn`, so the scratch schema is
+    visible to other sessions), people are folded in `workers` processes, by default
+    one per core; without it, in this process.
+    """
     started = time.monotonic()
     scratch = f"replay_{uuid.uuid4().hex[:12]}"
+    processes = workers if workers is not None else min(os.cpu_count() or 1, MAX_WORKERS)
+    parallel = Parallel(dsn, scratch, processes) if dsn and conn.autocommit else None
     total_row = conn.execute("SELECT count(*), coalesce(max(sequence), 0) FROM events").fetchone()
     total, watermark = (int(total_row[0]), int(total_row[1])) if total_row else (0, 0)
     conn.execute(f"CREATE SCHEMA {scratch}")
@@ -94,7 +108,7 @@ def replay(
         for table in COMPARED_COLUMNS:
             conn.execute(f"CREATE TABLE {scratch}.{table} (LIKE public.{table} INCLUDING ALL)")
         conn.execute(f"SET search_path TO {scratch}, public")
-        done = _rebuild_bulk(conn, settings, watermark, progress, total)
+        done = _rebuild_bulk(conn, settings, watermark, progress, total, parallel)
         with conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (APPEND_LOCK,))
             latest = conn.execute("SELECT coalesce(max(sequence), 0) FROM events").fetchone()
@@ -117,12 +131,15 @@ def _rebuild_bulk(
     up_to: int,
     progress: Progress | None,
     total: int,
+    parallel: Parallel | None,
 ) -> int:
     """Everything up to `up_to` in one pass per projection, with the projections' own rules.
 
     Link every pseudonym pair first, then read the events grouped by person (a
     server-side cursor, so memory stays flat) and fold each person once. The result
-    is the state the incremental path reaches; the comparison proves it.
+    is the state the incremental path reaches; the comparison proves it. People are
+    independent of each other once linked, so with `parallel` they are shared out
+    between processes by a hash of their id, one core each.
     """
     pairs = conn.execute(
         "SELECT DISTINCT nhs_pseudonym, upn_pseudonym FROM public.events WHERE sequence <= %s",
@@ -143,12 +160,87 @@ def _rebuild_bulk(
         for person_id, members in people.items():
             for pseudonym in members:
                 copy.write_row((pseudonym, person_id))
+    if parallel is not None and parallel.workers > 1:
+        folded = _fold_in_processes(parallel, settings, up_to, progress, total)
+    else:
+        folded = [_fold_people(conn, settings, up_to, Share(0, 1), _reporter(progress, total))]
+    cells: Counter[Cell] = Counter()
+    for share in folded:
+        cells.update(share.cells)
+    with conn.transaction():
+        upsert_measures(conn, add_up(d for share in folded for d in share.measures))
+        with (
+            conn.cursor() as cursor,
+            cursor.copy(
+                "COPY jsna_cell_changes (as_at, send_status, dimension, value, change) FROM STDIN"
+            ) as copy,
+        ):
+            for cell, people_count in cells.items():
+                if people_count:
+                    copy.write_row((*cell, people_count))
+    done = sum(share.events for share in folded)
+    # events with no pseudonym reach no person but still count towards KPIs
+    orphans = conn.execute(
+        f"SELECT {EVENT_COLUMNS} FROM public.events"
+        " WHERE sequence <= %s AND nhs_pseudonym IS NULL AND upn_pseudonym IS NULL",
+        (up_to,),
+    ).fetchall()
+    if orphans:
+        with conn.transaction():
+            add_measures(conn, [event_from_row(row) for row in orphans])
+        done += len(orphans)
+    return done
+
+
+@dataclass(frozen=True)
+class Parallel:
+    """How to fold people in other processes: where the warehouse is, the scratch schema
+    they write the histories into, and how many processes."""
+
+    dsn: str
+    scratch: str
+    workers: int
+
+
+@dataclass(frozen=True)
+class Share:
+    """Which people one process folds: those whose id hashes to `index` modulo `of`."""
+
+    index: int
+    of: int
+
+
+@dataclass(frozen=True)
+class Folded:
+    """What folding a share of the people gave, besides the histories already written."""
+
+    events: int
+    cells: Counter[Cell]
+    measures: list[MeasureDelta]
+
+
+def _reporter(progress: Progress | None, total: int) -> Callable[[int], None]:
+    def report(done: int) -> None:
+        if progress is not None:
+            progress(done, total)
+
+    return report
+
+
+def _fold_people(
+    conn: psycopg.Connection,
+    settings: ProjectionSettings,
+    up_to: int,
+    share: Share,
+    report: Callable[[int], None],
+) -> Folded:
+    """Fold each person of the share once, from all their events: histories are written
+    to `cohort_history` (in the search path's schema), cells and measures returned."""
     ends = settings.month_ends()
     cells: Counter[Cell] = Counter()
-    measures: list[Event] = []
-    person_measures: list[MeasureDelta] = []
-    done = 0
+    measures: list[MeasureDelta] = []
     history: list[tuple[object, ...]] = []
+    done = 0
     with conn.transaction():
         with conn.cursor(name="replay_events") as events:
             events.itersize = 5_000
@@ -159,11 +251,12 @@ def _rebuild_bulk(
                 JOIN person_links l ON l.pseudonym = CASE
                     WHEN e.nhs_pseudonym IS NOT NULL THEN 'nhs:' || e.nhs_pseudonym
                     ELSE 'upn:' || e.upn_pseudonym END
-                WHERE e.sequence <= %s
+                WHERE e.sequence <= %s AND (hashtext(l.person_id) & 2147483647) %% %s = %s
                 ORDER BY l.person_id
                 """,
-                (up_to,),
+                (up_to, share.of, share.index),
             )
+            pending = 0
             for person_id, rows in groupby(events, key=lambda row: row[0]):
                 person_events = [event_from_row(row[1:]) for row in rows]
                 spans = timeline(person_events)
@@ -178,41 +271,98 @@ def _rebuild_bulk(
                     for span in spans
                 )
                 cells.update(changes(spans, ends, settings.locality_of))
-                measures.extend(person_events)
-                person_measures.extend(person_contributions(person_events, spans))
+                measures.extend(d for event in person_events for d in contributions(event))
+                measures.extend(person_contributions(person_events, spans))
                 done += len(person_events)
-                if len(measures) >= 20_000:  # between fetches: flush what has been folded
-                    add_measures(conn, measures)
-                    upsert_measures(conn, add_up(person_measures))
+                pending += len(person_events)
+                if pending >= 20_000:  # between fetches: write what has been folded
                     _copy_history(conn, history)
-                    measures.clear()
-                    person_measures.clear()
                     history.clear()
-                    if progress is not None:
-                        progress(done, total)
-        add_measures(conn, measures)
-        upsert_measures(conn, add_up(person_measures))
+                    measures = add_up(measures)
+                    pending = 0
+                    report(done)
         _copy_history(conn, history)
-        with (
-            conn.cursor() as cursor,
-            cursor.copy(
-                "COPY jsna_cell_changes (as_at, send_status, dimension, value, change) FROM STDIN"
-            ) as copy,
-        ):
-            for cell, people_count in cells.items():
-                if people_count:
-                    copy.write_row((*cell, people_count))
-    # events with no pseudonym reach no person but still count towards KPIs
-    orphans = conn.execute(
-        f"SELECT {EVENT_COLUMNS} FROM public.events"
-        " WHERE sequence <= %s AND nhs_pseudonym IS NULL AND upn_pseudonym IS NULL",
-        (up_to,),
-    ).fetchall()
-    if orphans:
-        with conn.transaction():
-            add_measures(conn, [event_from_row(row) for row in orphans])
-        done += len(orphans)
-    return done
+    report(done)
+    return Folded(done, cells, add_up(measures))
+
+
+def _fold_share(
+    parallel: Parallel,
+    settings: ProjectionSettings,
+    up_to: int,
+    share: Share,
+    messages: multiprocessing.queues.Queue[tuple[str, int, object]],
+) -> None:
+    """A replay process: fold one share of the people, say how far it got, hand back the rest."""
+    try:
+        with connect(parallel.dsn) as conn:
+            conn.execute(f"SET search_path TO {parallel.scratch}, public")
+            folded = _fold_people(
+                conn,
+                settings,
+                up_to,
+                share,
+                lambda done: messages.put(("progress", share.index, done)),
+            )
+        messages.put(("done", share.index, folded))
+    except Exception as error:  # the parent raises it; name the kind, never a value
+        sqlstate = getattr(error, "sqlstate", None)
+        messages.put(("failed", share.index, f"{type(error).__name__} (SQLSTATE {sqlstate})"))
+
+
+def _fold_in_processes(
+    parallel: Parallel,
+    settings: ProjectionSettings,
+    up_to: int,
+    progress: Progress | None,
+    total: int,
+) -> list[Folded]:
+    context = multiprocessing.get_context("spawn")  # no fork: the parent may hold threads
+    messages: multiprocessing.queues.Queue[tuple[str, int, object]] = context.Queue()
+    processes = [
+        context.Process(
+            target=_fold_share,
+            args=(parallel, settings, up_to, Share(index, parallel.workers), messages),
+            name=f"replay-{index}",
+            daemon=True,
+        )
+        for index in range(parallel.workers)
+    ]
+    for process in processes:
+        process.start()
+    done = [0] * parallel.workers
+    folded: dict[int, Folded] = {}
+    try:
+        while len(folded) < len(processes):
+            try:
+                kind, index, body = messages.get(timeout=1.0)
+            except queue.Empty:
+                lost = [
+                    p.name for i, p in enumerate(processes) if i not in folded and not p.is_alive()
+                ]
+                if lost:
+                    raise ReplayFailed(
+                        f"replay process {lost[0]} ended without its result"
+                    ) from None
+                continue
+            if kind == "progress":
+                done[index] = int(str(body))
+                if progress is not None:
+                    progress(sum(done), total)
+            elif kind == "done" and isinstance(body, Folded):
+                folded[index] = body
+            else:
+                raise ReplayFailed(f"replay process {index} failed: {body}")
+    finally:
+        for process in processes:
+            if process.is_alive() and len(folded) < len(processes):
+                process.terminate()
+            process.join(timeout=10)
+    return [folded[index] for index in sorted(folded)]
+
+
+class ReplayFailed(RuntimeError):
+    """A replay process failed; the message names the kind of error, never a value."""
 
 
 def _copy_history(conn: psycopg.Connection, rows: list[tuple[object, ...]]) -> None:

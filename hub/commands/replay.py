@@ -41,7 +41,13 @@ def replay_command(
                 def advance(done: int, total: int) -> None:
                     progress.update(task, completed=done, total=total)
 
-                report = replay(conn, projection, apply=apply, progress=advance)
+                report = replay(
+                    conn,
+                    projection,
+                    apply=apply,
+                    progress=advance,
+                    dsn=settings.warehouse_dsn(),
+                )
     except WarehouseUnavailable as error:
         errors.print(f"[red]{error}[/red]")
         raise typer.Exit(EXIT_UNAVAILABLE) from None

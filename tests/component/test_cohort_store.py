@@ -62,11 +62,15 @@ def test_replay_rebuilds_equal_projections_finds_drift_and_applies_a_new_kpi_rul
             "cohort_history": True,
             "jsna_cell_changes": True,
         }
+        # people shared out between three processes give the same projections
+        shared = replay(conn, SETTINGS, dsn=warehouse_dsn, workers=3)
+        assert shared.events == len(history)
+        assert shared.equal, shared.tables
 
         conn.execute("UPDATE jsna_cell_changes SET change = change + 1 WHERE dimension = 'sex'")
-        drifted = replay(conn, SETTINGS)
-        assert not drifted.equal
-        assert {t.table for t in drifted.tables if not t.equal} == {"jsna_cell_changes"}
+        for drifted in (replay(conn, SETTINGS), replay(conn, SETTINGS, dsn=warehouse_dsn)):
+            assert not drifted.equal
+            assert {t.table for t in drifted.tables if not t.equal} == {"jsna_cell_changes"}
 
         before = _kpi(conn, "ehcp_20_weeks_incl_exceptions")
         monkeypatch.setattr(streams.measures, "STATUTORY_DAYS", 0)  # a stricter definition

@@ -1,0 +1,209 @@
+"""The batch writer in a process of its own, so the worker uses both cores.
+
+The faust process reads, decodes and checks batch N+1 while this process writes
+batch N (event store, register, JSNA, KPI measures) in one PostgreSQL transaction.
+Nothing about exactly-once changes: a batch's offsets are acknowledged only once
+this process says its transaction committed, batches are written one at a time
+in the order they were taken, and whatever was in flight when either process died
+is delivered again and skipped by `event_id`.
+
+The two processes talk over a pipe: a batch goes one way, its outcome (or the kind
+of error that stopped it) comes back. Either process dying ends the other: the
+writer's parent-death signal, and the worker's reader thread failing every batch
+still waiting.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import logging
+import multiprocessing
+import signal
+import threading
+import time
+from collections import deque
+from concurrent.futures import Future
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from queue import SimpleQueue
+
+import psycopg
+
+from streams.ingest import SortedBatch
+from streams.projection import ProjectionSettings
+from warehouse.cohort_store import projection_settings
+from warehouse.connection import WarehouseUnavailable, connect
+from warehouse.event_store import BatchOutcome, apply_batch
+from warehouse.quarantine import quarantine
+
+log = logging.getLogger("hub.streams.writer")
+
+_PR_SET_PDEATHSIG = 1
+MAX_RETRY_DELAY_S = 30.0
+
+
+class WriterGone(RuntimeError):
+    """The writer process ended or failed; the batches still waiting were not written."""
+
+
+@dataclass(frozen=True)
+class _Failed:
+    kind: str
+
+
+def _die_with_parent() -> None:
+    with contextlib.suppress(OSError):  # not Linux: the closed pipe still ends this process
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
+class BatchWriter:
+    """Applies sorted batches to the warehouse, reconnecting and retrying until it succeeds."""
+
+    def __init__(self, dsn: str) -> None:
+        self.dsn = dsn
+        self.conn: psycopg.Connection | None = None
+        self.projection: ProjectionSettings | None = None
+
+    def _connection(self) -> psycopg.Connection:
+        if self.conn is None or self.conn.closed:
+            self.conn = connect(self.dsn)
+        if self.projection is None:
+            self.projection = projection_settings(self.conn)
+        return self.conn
+
+    def write(self, batch: SortedBatch) -> BatchOutcome:
+        """Quarantine the refusals, then append the events and update every projection in
+        one transaction."""
+        delay = 0.5
+        while True:
+            try:
+                conn = self._connection()
+                quarantine(
+                    conn,
+                    [
+                        (
+                            r.message.topic,
+                            r.message.partition,
+                            r.message.offset,
+                            r.reason,
+                            r.detail,
+                            r.message.value,
+                        )
+                        for r in batch.refusals
+                    ],
+                )
+                outcome = apply_batch(conn, batch.events, batch.manifests, self.projection)
+                if batch.refusals:
+                    log.warning("quarantined %d refused messages", len(batch.refusals))
+                log.info(
+                    "applied batch: %d new events, %d duplicates, %d manifests",
+                    outcome.appended,
+                    outcome.duplicates,
+                    outcome.manifests,
+                )
+                return outcome
+            except (WarehouseUnavailable, psycopg.OperationalError) as error:
+                log.warning(
+                    "warehouse unavailable (%s); retrying in %.1fs", type(error).__name__, delay
+                )
+                if self.conn is not None:
+                    self.conn.close()
+                self.conn = None
+                time.sleep(delay)
+                delay = min(delay * 2, MAX_RETRY_DELAY_S)
+
+
+def _serve(dsn: str, pipe: Connection) -> None:
+    """The writer process: write each batch received, answer with its outcome, in order."""
+    _die_with_parent()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the worker decides when to stop
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    writer = BatchWriter(dsn)
+    while True:
+        try:
+            batch = pipe.recv()
+        except (EOFError, OSError):
+            return  # the worker closed its end or died
+        if batch is None:
+            return
+        try:
+            answer: BatchOutcome | _Failed = writer.write(batch)
+        except Exception as error:  # e.g. EventStoreRefused: name the kind, never a value
+            log.error("batch not written: %s", type(error).__name__)
+            answer = _Failed(type(error).__name__)
+        try:
+            pipe.send(answer)
+        except (EOFError, OSError):
+            return
+
+
+class WriterProcess:
+    """Hands sorted batches to the writer process; each `submit` gives a future outcome."""
+
+    def __init__(self, dsn: str) -> None:
+        context = multiprocessing.get_context("spawn")
+        self._pipe, child_end = context.Pipe()
+        self.process = context.Process(
+            target=_serve, args=(dsn, child_end), name="hub-batch-writer", daemon=True
+        )
+        self.process.start()
+        child_end.close()
+        self._waiting: deque[Future[BatchOutcome]] = deque()
+        self._lock = threading.Lock()
+        self._outbox: SimpleQueue[SortedBatch | None] = SimpleQueue()
+        self._gone: WriterGone | None = None
+        threading.Thread(target=self._send, name="writer-send", daemon=True).start()
+        threading.Thread(target=self._receive, name="writer-receive", daemon=True).start()
+
+    def submit(self, batch: SortedBatch) -> Future[BatchOutcome]:
+        future: Future[BatchOutcome] = Future()
+        with self._lock:
+            if self._gone is not None:
+                future.set_exception(self._gone)
+                return future
+            self._waiting.append(future)
+        self._outbox.put(batch)  # sent by a thread: a large batch must not block the loop
+        return future
+
+    def close(self, timeout: float = 30.0) -> None:
+        """Let the writer finish what it holds, then stop it."""
+        self._outbox.put(None)
+        self.process.join(timeout)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
+
+    def _send(self) -> None:
+        while (batch := self._outbox.get()) is not None:
+            try:
+                self._pipe.send(batch)
+            except (EOFError, OSError):
+                self._fail("the writer process is gone")
+                return
+        with contextlib.suppress(EOFError, OSError):
+            self._pipe.send(None)
+
+    def _receive(self) -> None:
+        while True:
+            try:
+                answer = self._pipe.recv()
+            except (EOFError, OSError):
+                self._fail(f"the writer process ended (exit code {self.process.exitcode})")
+                return
+            with self._lock:
+                future = self._waiting.popleft()
+            if isinstance(answer, _Failed):
+                future.set_exception(
+                    WriterGone(f"the writer could not write a batch: {answer.kind}")
+                )
+            else:
+                future.set_result(answer)
+
+    def _fail(self, why: str) -> None:
+        with self._lock:
+            self._gone = WriterGone(why)
+            waiting, self._waiting = list(self._waiting), deque()
+        for future in waiting:
+            if not future.done():
+                future.set_exception(self._gone)
