@@ -1,10 +1,11 @@
 """The faust app: one agent reads every source topic in batches and applies each batch.
 
-Each batch is sorted (events, manifests, refusals) in the worker's process, then
-written to PostgreSQL by the writer process (`streams.writer_process`) in one
-transaction with its idempotency check. Its offsets are acknowledged only after
-that transaction committed, so a crash loses nothing and a re-delivered batch
-changes nothing; meanwhile the next batch is already being decoded.
+The faust process only consumes: each batch's raw messages go to the batch writer
+process (`streams.writer_process`), which decodes and checks them (the gatekeeper)
+and writes them to PostgreSQL in one transaction with the idempotency check. The
+batch's offsets are acknowledged only after that transaction committed, so a crash
+loses nothing and a re-delivered batch changes nothing; meanwhile faust is already
+reading the next batch.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import asyncio
 import logging
 import os
 import socket
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,19 +21,14 @@ from typing import Any
 import faust
 import psycopg
 
-from contracts.loading import shipped_contracts
-from schemas.catalogue import default_catalogue
-from streams.ingest import Gate, RawMessage, SortedBatch, sort_messages
+from streams.ingest import RawMessage
 from streams.topics import QUARANTINE_TOPIC, SOURCE_TOPICS, ensure_topics
-from streams.writer_process import WriterGone, WriterProcess
+from streams.writer_process import WriterGone, WriterProcess, Written
 from warehouse.connection import WarehouseUnavailable, connect
-from warehouse.event_store import BatchOutcome
-from warehouse.opt_out import opted_out
 
 log = logging.getLogger("hub.streams")
 
 HEARTBEAT_INTERVAL_S = 5.0
-GATE_REFRESH_S = 300.0
 MAX_RETRY_DELAY_S = 30.0
 MAX_BATCHES_IN_FLIGHT = 2  # one being written, one decoded and waiting
 EXIT_WRITER_GONE = 75
@@ -52,32 +47,11 @@ class StreamsConfig:
     batch_within_s: float = 0.5
 
 
-class BatchSorter:
-    """The gatekeeper's side of the worker: decodes a batch and checks it against the
-    contracts and the opt-out list (re-read from the warehouse every few minutes)."""
-
-    def __init__(self, dsn: str) -> None:
-        self.dsn = dsn
-        self.contracts = shipped_contracts()
-        self.catalogue = default_catalogue()
-        self._gate: Gate | None = None
-        self._gate_loaded_at = 0.0
-
-    def gate(self) -> Gate:
-        if self._gate is None or time.monotonic() - self._gate_loaded_at > GATE_REFRESH_S:
-            while True:
-                try:
-                    with connect(self.dsn) as conn:
-                        self._gate = Gate(self.contracts, opted_out(conn))
-                    break
-                except (WarehouseUnavailable, psycopg.OperationalError):
-                    log.warning("warehouse unavailable while loading the opt-out list; retrying")
-                    time.sleep(1.0)
-            self._gate_loaded_at = time.monotonic()
-        return self._gate
-
-    def sort(self, raw: list[RawMessage]) -> SortedBatch:
-        return sort_messages(self.catalogue, raw, self.gate())
+def _report_failure(task: asyncio.Task[None]) -> None:
+    """A batch was written but acknowledging it or telling the quarantine topic failed:
+    it will be delivered again and skipped; say so (the kind, never the content)."""
+    if not task.cancelled() and (error := task.exception()) is not None:
+        log.error("after a batch was written: %s", type(error).__name__)
 
 
 def record_heartbeat(dsn: str, worker_id: str, events_applied: int) -> None:
@@ -108,7 +82,6 @@ def create_app(config: StreamsConfig) -> faust.App:
         consumer_auto_offset_reset="earliest",
     )
     source = app.topic(*config.topics, value_serializer="raw", key_serializer="raw")
-    sorter = BatchSorter(config.warehouse_dsn)
     applied = {"events": 0}
     worker_id = f"{config.app_id}@{socket.gethostname()}"
 
@@ -121,32 +94,33 @@ def create_app(config: StreamsConfig) -> faust.App:
     async def finish(
         stream: Any,
         events: list[Any],
-        batch: SortedBatch,
-        written: asyncio.Future[BatchOutcome],
+        written: asyncio.Future[Written],
         in_flight: asyncio.Semaphore,
     ) -> None:
         """Once the batch's transaction committed: acknowledge its offsets, then tell the
         quarantine topic about its refusals (the table already holds them durably)."""
         try:
-            outcome = await written
+            done = await written
         except WriterGone as error:
             # nothing of this batch or any later one is acknowledged: all are delivered again
             log.critical("stopping the worker: %s", error)
             logging.shutdown()
             os._exit(EXIT_WRITER_GONE)
-        for event in events:
-            await stream.ack(event)
-        applied["events"] += outcome.appended
-        for refusal in batch.refusals:
-            message = refusal.message
-            await quarantined.send(
-                value=message.value,
-                headers={
-                    "reason": refusal.reason.encode(),
-                    "source": f"{message.topic}/{message.partition}/{message.offset}".encode(),
-                },
-            )
-        in_flight.release()
+        try:
+            for event in events:
+                await stream.ack(event)
+            applied["events"] += done.outcome.appended
+            for refusal in done.refusals:
+                message = refusal.message
+                await quarantined.send(
+                    value=message.value,
+                    headers={
+                        "reason": refusal.reason.encode(),
+                        "source": f"{message.topic}/{message.partition}/{message.offset}".encode(),
+                    },
+                )
+        finally:
+            in_flight.release()
 
     @app.agent(source, name="apply_events")
     async def apply_events(stream: Any) -> None:
@@ -159,12 +133,12 @@ def create_app(config: StreamsConfig) -> faust.App:
                     RawMessage(e.message.topic, e.message.partition, e.message.offset, e.value)
                     for e in events
                 ]
-                batch = await asyncio.to_thread(sorter.sort, raw)
                 await in_flight.acquire()
-                written = asyncio.wrap_future(writer.submit(batch))
-                task = asyncio.ensure_future(finish(stream, events, batch, written, in_flight))
+                written = asyncio.wrap_future(writer.submit(raw))
+                task = asyncio.ensure_future(finish(stream, events, written, in_flight))
                 pending.add(task)
                 task.add_done_callback(pending.discard)
+                task.add_done_callback(_report_failure)
         finally:
             await asyncio.to_thread(writer.close)
 

@@ -1,7 +1,10 @@
 """The batch writer in a process of its own, so the worker uses both cores.
 
-The faust process reads, decodes and checks batch N+1 while this process writes
-batch N (event store, register, JSNA, KPI measures) in one PostgreSQL transaction.
+The faust process reads batch N+1 from the broker while this process decodes batch N,
+checks it against the contracts (the gatekeeper) and writes it (quarantine, event
+store, register, JSNA, KPI measures) in one PostgreSQL transaction. faust's own
+per-message work is about as costly as all the rest, so this is the split that
+keeps both cores busy.
 Nothing about exactly-once changes: a batch's offsets are acknowledged only once
 this process says its transaction committed, batches are written one at a time
 in the order they were taken, and whatever was in flight when either process died
@@ -30,17 +33,21 @@ from queue import SimpleQueue
 
 import psycopg
 
-from streams.ingest import SortedBatch
+from contracts.loading import shipped_contracts
+from schemas.catalogue import default_catalogue
+from streams.ingest import Gate, RawMessage, Refusal, SortedBatch, sort_messages
 from streams.projection import ProjectionSettings
 from warehouse.cohort_store import projection_settings
 from warehouse.connection import WarehouseUnavailable, connect
 from warehouse.event_store import BatchOutcome, apply_batch
+from warehouse.opt_out import opted_out
 from warehouse.quarantine import quarantine
 
 log = logging.getLogger("hub.streams.writer")
 
 _PR_SET_PDEATHSIG = 1
 MAX_RETRY_DELAY_S = 30.0
+GATE_REFRESH_S = 300.0
 
 
 class WriterGone(RuntimeError):
@@ -114,21 +121,60 @@ class BatchWriter:
                 delay = min(delay * 2, MAX_RETRY_DELAY_S)
 
 
+class BatchSorter:
+    """The gatekeeper: decodes a batch and checks it against the contracts and the
+    opt-out list (re-read from the warehouse every few minutes)."""
+
+    def __init__(self, dsn: str) -> None:
+        self.dsn = dsn
+        self.contracts = shipped_contracts()
+        self.catalogue = default_catalogue()
+        self._gate: Gate | None = None
+        self._gate_loaded_at = 0.0
+
+    def gate(self) -> Gate:
+        if self._gate is None or time.monotonic() - self._gate_loaded_at > GATE_REFRESH_S:
+            while True:
+                try:
+                    with connect(self.dsn) as conn:
+                        self._gate = Gate(self.contracts, opted_out(conn))
+                    break
+                except (WarehouseUnavailable, psycopg.OperationalError):
+                    log.warning("warehouse unavailable while loading the opt-out list; retrying")
+                    time.sleep(1.0)
+            self._gate_loaded_at = time.monotonic()
+        return self._gate
+
+    def sort(self, raw: list[RawMessage]) -> SortedBatch:
+        return sort_messages(self.catalogue, raw, self.gate())
+
+
+@dataclass(frozen=True)
+class Written:
+    """A batch's transaction committed: what it did, and the refusals it quarantined (for
+    the worker to announce on the quarantine topic)."""
+
+    outcome: BatchOutcome
+    refusals: list[Refusal]
+
+
 def _serve(dsn: str, pipe: Connection) -> None:
     """The writer process: write each batch received, answer with its outcome, in order."""
     _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the worker decides when to stop
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    sorter = BatchSorter(dsn)
     writer = BatchWriter(dsn)
     while True:
         try:
-            batch = pipe.recv()
+            raw = pipe.recv()
         except (EOFError, OSError):
             return  # the worker closed its end or died
-        if batch is None:
+        if raw is None:
             return
         try:
-            answer: BatchOutcome | _Failed = writer.write(batch)
+            batch = sorter.sort(raw)
+            answer: Written | _Failed = Written(writer.write(batch), batch.refusals)
         except Exception as error:  # e.g. EventStoreRefused: name the kind, never a value
             log.error("batch not written: %s", type(error).__name__)
             answer = _Failed(type(error).__name__)
@@ -149,21 +195,22 @@ class WriterProcess:
         )
         self.process.start()
         child_end.close()
-        self._waiting: deque[Future[BatchOutcome]] = deque()
+        self._waiting: deque[Future[Written]] = deque()
         self._lock = threading.Lock()
-        self._outbox: SimpleQueue[SortedBatch | None] = SimpleQueue()
+        self._outbox: SimpleQueue[list[RawMessage] | None] = SimpleQueue()
         self._gone: WriterGone | None = None
         threading.Thread(target=self._send, name="writer-send", daemon=True).start()
         threading.Thread(target=self._receive, name="writer-receive", daemon=True).start()
 
-    def submit(self, batch: SortedBatch) -> Future[BatchOutcome]:
-        future: Future[BatchOutcome] = Future()
+    def submit(self, raw: list[RawMessage]) -> Future[Written]:
+        """Decode, check and write these messages; the future holds what was written."""
+        future: Future[Written] = Future()
         with self._lock:
             if self._gone is not None:
                 future.set_exception(self._gone)
                 return future
             self._waiting.append(future)
-        self._outbox.put(batch)  # sent by a thread: a large batch must not block the loop
+        self._outbox.put(raw)  # sent by a thread: a large batch must not block the loop
         return future
 
     def close(self, timeout: float = 30.0) -> None:
@@ -175,9 +222,9 @@ class WriterProcess:
             self.process.join()
 
     def _send(self) -> None:
-        while (batch := self._outbox.get()) is not None:
+        while (raw := self._outbox.get()) is not None:
             try:
-                self._pipe.send(batch)
+                self._pipe.send(raw)
             except (EOFError, OSError):
                 self._fail("the writer process is gone")
                 return

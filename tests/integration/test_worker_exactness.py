@@ -9,6 +9,7 @@ import signal
 import time
 from pathlib import Path
 
+import psutil
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from hub.settings import HubSettings
@@ -94,8 +95,12 @@ def test_a_worker_killed_mid_stream_resumes_without_loss_or_double_counting(
             timeout=120,
             what="the first batches to be applied",
         )
+        writers = psutil.Process(worker.pid).children()  # the batch writer process
+        assert writers, "the worker runs its batch writer in a child process"
         worker.send_signal(signal.SIGKILL)  # mid-stream: no clean shutdown, no offset commit
         worker.wait()
+        _, alive = psutil.wait_procs(writers, timeout=10)
+        assert alive == [], "the batch writer outlived the worker"
     stored_at_kill = _count(hub_settings, "SELECT count(*) FROM events")
     time.sleep(1)
     with running(hub_settings, "streams", tmp_path / "worker-2.log"):

@@ -63,3 +63,26 @@ def test_events_outside_their_contract_are_refused_with_the_contracts_reason() -
 def test_without_a_gate_only_decoding_is_checked() -> None:
     batch = sort_messages(CATALOGUE, [RawMessage("t", 0, 0, referral(contract_id="x"))])
     assert len(batch.events) == 1 and not batch.refusals
+
+
+def test_decisions_shared_by_shape_still_meet_every_subject_with_the_opt_out_list() -> None:
+    """One answer is kept per shape, but never for a subject on the opt-out list, and a
+    shape with another field present is decided afresh."""
+    gate = Gate(shipped_contracts(), opted_out=frozenset({"n-opted", "u-opted"}))
+    messages = [
+        referral(),
+        referral(subject={"nhs_pseudonym": "n-opted"}),
+        referral(subject={"nhs_pseudonym": "n-2"}),
+        referral(subject={"nhs_pseudonym": "n-3", "upn_pseudonym": "u-opted"}),
+        referral(referral_source="GP"),
+        referral(subject={"nhs_pseudonym": "n-opted"}),
+    ]
+    batch = sort_messages(
+        CATALOGUE, [RawMessage("t", 0, i, m) for i, m in enumerate(messages)], gate
+    )
+    assert [(r.message.offset, r.reason) for r in batch.refusals] == [
+        (1, "subject_opted_out"),
+        (3, "subject_opted_out"),
+        (5, "subject_opted_out"),
+    ]
+    assert len(batch.events) == 3

@@ -1,0 +1,60 @@
+"""The batch writer process against a real PostgreSQL: it decodes, checks and writes each
+batch in order, exactly once, and says so loudly when it dies."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import psycopg
+import pytest
+
+from producers.synthetic.journeys import journeys
+from streams.ingest import RawMessage
+from streams.writer_process import WriterGone, WriterProcess
+
+MESSAGES = [
+    RawMessage("education.events", 0, offset, message.value)
+    for offset, message in enumerate(journeys(30, seed=3))
+]
+
+
+def _count(dsn: str, sql: str) -> int:
+    with psycopg.connect(dsn) as conn:
+        row = conn.execute(sql).fetchone()
+    return int(row[0]) if row and row[0] is not None else 0
+
+
+def test_batches_are_decoded_checked_and_written_in_order_each_once(warehouse_dsn: str) -> None:
+    refused = RawMessage("education.events", 0, 99, b"\x00 not avro")
+    writer = WriterProcess(warehouse_dsn)
+    try:
+        written = [
+            writer.submit(MESSAGES[:20]),
+            writer.submit([*MESSAGES[10:], refused]),  # ten of these are already in
+        ]
+        first, second = (future.result(timeout=120) for future in written)
+    finally:
+        writer.close()
+    assert (first.outcome.appended, first.outcome.duplicates) == (20, 0)
+    assert (second.outcome.appended, second.outcome.duplicates) == (10, 10)
+    assert [r.reason for r in second.refusals] == ["not_single_object"]
+    assert not writer.process.is_alive()
+    assert _count(warehouse_dsn, "SELECT count(*) FROM events") == 30
+    assert _count(warehouse_dsn, "SELECT count(*) FROM quarantined_messages") == 1
+    people = _count(warehouse_dsn, "SELECT count(DISTINCT person_id) FROM person_links")
+    assert 0 < people == _count(warehouse_dsn, "SELECT count(*) FROM cohort_register")
+
+
+def test_a_writer_that_dies_fails_every_batch_still_waiting(warehouse_dsn: str) -> None:
+    writer = WriterProcess(warehouse_dsn)
+    try:
+        assert writer.submit(MESSAGES[:5]).result(timeout=120).outcome.appended == 5
+        os.kill(writer.process.pid or 0, signal.SIGKILL)
+        writer.process.join(timeout=10)
+        later = writer.submit(MESSAGES[5:10])
+        with pytest.raises(WriterGone):
+            later.result(timeout=30)
+    finally:
+        writer.close()
+    assert _count(warehouse_dsn, "SELECT count(*) FROM events") == 5
