@@ -51,6 +51,7 @@ COMPARED_COLUMNS = {
 }
 BATCH_EVENTS = 5_000
 MAX_WORKERS = 4
+PARALLEL_FROM_EVENTS = 50_000
 
 
 @dataclass(frozen=True)
@@ -95,14 +96,15 @@ def replay(
 
     Given the warehouse's `dsn` (and an autocommit `conn`, so the scratch schema is
     visible to other sessions), people are folded in `workers` processes, by default
-    one per core; without it, in this process.
+    one per core once the store holds 50,000 events; without it, in this process.
     """
     started = time.monotonic()
     scratch = f"replay_{uuid.uuid4().hex[:12]}"
-    processes = workers if workers is not None else min(os.cpu_count() or 1, MAX_WORKERS)
-    parallel = Parallel(dsn, scratch, processes) if dsn and conn.autocommit else None
     total_row = conn.execute("SELECT count(*), coalesce(max(sequence), 0) FROM events").fetchone()
     total, watermark = (int(total_row[0]), int(total_row[1])) if total_row else (0, 0)
+    if workers is None:  # starting a process costs about a second: worth it for large stores
+        workers = min(os.cpu_count() or 1, MAX_WORKERS) if total >= PARALLEL_FROM_EVENTS else 1
+    parallel = Parallel(dsn, scratch, workers) if dsn and conn.autocommit else None
     conn.execute(f"CREATE SCHEMA {scratch}")
     try:
         for table in COMPARED_COLUMNS:

@@ -68,7 +68,8 @@ def test_replay_rebuilds_equal_projections_finds_drift_and_applies_a_new_kpi_rul
         assert shared.equal, shared.tables
 
         conn.execute("UPDATE jsna_cell_changes SET change = change + 1 WHERE dimension = 'sex'")
-        for drifted in (replay(conn, SETTINGS), replay(conn, SETTINGS, dsn=warehouse_dsn)):
+        in_two = replay(conn, SETTINGS, dsn=warehouse_dsn, workers=2)
+        for drifted in (replay(conn, SETTINGS), in_two):
             assert not drifted.equal
             assert {t.table for t in drifted.tables if not t.equal} == {"jsna_cell_changes"}
 

@@ -123,5 +123,7 @@ def test_a_worker_killed_mid_stream_resumes_without_loss_or_double_counting(
     )
     assert (numerator, denominator) == (extract.truth.within_20_weeks, extract.truth.plans)
     with connect(hub_settings.warehouse_dsn()) as conn:
-        report = replay(conn, projection_settings(conn), dsn=hub_settings.warehouse_dsn())
+        report = replay(
+            conn, projection_settings(conn), dsn=hub_settings.warehouse_dsn(), workers=2
+        )
     assert report.equal, report.tables
