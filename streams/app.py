@@ -83,6 +83,7 @@ def create_app(config: StreamsConfig) -> faust.App:
     )
     source = app.topic(*config.topics, value_serializer="raw", key_serializer="raw")
     applied = {"events": 0}
+    stopping = asyncio.Event()
     worker_id = f"{config.app_id}@{socket.gethostname()}"
 
     quarantined = app.topic(config.quarantine_topic, value_serializer="raw", key_serializer="raw")
@@ -97,19 +98,18 @@ def create_app(config: StreamsConfig) -> faust.App:
         written: asyncio.Future[Written],
         in_flight: asyncio.Semaphore,
     ) -> None:
-        """Once the batch's transaction committed: acknowledge its offsets, then tell the
-        quarantine topic about its refusals (the table already holds them durably)."""
+        """Once the batch's transaction committed: tell the quarantine topic about its
+        refusals (the table already holds them durably), then acknowledge its offsets."""
         try:
             done = await written
         except WriterGone as error:
+            if stopping.is_set():
+                return  # shutting down: unacknowledged batches are delivered again
             # nothing of this batch or any later one is acknowledged: all are delivered again
             log.critical("stopping the worker: %s", error)
             logging.shutdown()
             os._exit(EXIT_WRITER_GONE)
         try:
-            for event in events:
-                await stream.ack(event)
-            applied["events"] += done.outcome.appended
             for refusal in done.refusals:
                 message = refusal.message
                 await quarantined.send(
@@ -119,6 +119,9 @@ def create_app(config: StreamsConfig) -> faust.App:
                         "source": f"{message.topic}/{message.partition}/{message.offset}".encode(),
                     },
                 )
+            for event in events:
+                await stream.ack(event)
+            applied["events"] += done.outcome.appended
         finally:
             in_flight.release()
 
@@ -140,6 +143,7 @@ def create_app(config: StreamsConfig) -> faust.App:
                 task.add_done_callback(pending.discard)
                 task.add_done_callback(_report_failure)
         finally:
+            stopping.set()
             await asyncio.to_thread(writer.close)
 
     @app.timer(interval=HEARTBEAT_INTERVAL_S)

@@ -59,7 +59,8 @@ class _Failed:
     kind: str
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
+    """Be killed when the process that started this one dies (Linux), so none is orphaned."""
     with contextlib.suppress(OSError):  # not Linux: the closed pipe still ends this process
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
@@ -160,8 +161,9 @@ class Written:
 
 def _serve(dsn: str, pipe: Connection) -> None:
     """The writer process: write each batch received, answer with its outcome, in order."""
-    _die_with_parent()
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the worker decides when to stop
+    die_with_parent()
+    for stop_signal in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop_signal, signal.SIG_IGN)  # the worker decides when to stop
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     sorter = BatchSorter(dsn)
     writer = BatchWriter(dsn)
@@ -182,6 +184,8 @@ def _serve(dsn: str, pipe: Connection) -> None:
             pipe.send(answer)
         except (EOFError, OSError):
             return
+        if isinstance(answer, _Failed):
+            return  # the worker stops; nothing after a failed batch is written out of order
 
 
 class WriterProcess:
@@ -225,8 +229,8 @@ class WriterProcess:
         while (raw := self._outbox.get()) is not None:
             try:
                 self._pipe.send(raw)
-            except (EOFError, OSError):
-                self._fail("the writer process is gone")
+            except Exception as error:  # the pipe is gone, or the batch would not pickle
+                self._fail(f"cannot hand a batch to the writer process ({type(error).__name__})")
                 return
         with contextlib.suppress(EOFError, OSError):
             self._pipe.send(None)
@@ -235,11 +239,12 @@ class WriterProcess:
         while True:
             try:
                 answer = self._pipe.recv()
-            except (EOFError, OSError):
+                with self._lock:
+                    future = self._waiting.popleft()
+            except Exception:  # the pipe closed, or an answer came that nobody waits for
+                self.process.join(timeout=1)
                 self._fail(f"the writer process ended (exit code {self.process.exitcode})")
                 return
-            with self._lock:
-                future = self._waiting.popleft()
             if isinstance(answer, _Failed):
                 future.set_exception(
                     WriterGone(f"the writer could not write a batch: {answer.kind}")

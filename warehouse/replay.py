@@ -13,6 +13,7 @@ is held, so the worker waits rather than changing the live tables under us.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import multiprocessing.queues
 import os
@@ -33,6 +34,7 @@ from streams.linkage import link
 from streams.measures import MeasureDelta, add_up, contributions
 from streams.person_measures import person_contributions
 from streams.projection import ProjectionSettings, project
+from streams.writer_process import die_with_parent
 from warehouse.cohort_store import (
     EVENT_COLUMNS,
     PostgresProjectionStore,
@@ -296,6 +298,7 @@ def _fold_share(
     messages: multiprocessing.queues.Queue[tuple[str, int, object]],
 ) -> None:
     """A replay process: fold one share of the people, say how far it got, hand back the rest."""
+    die_with_parent()  # a replay stopped by a signal leaves no process folding behind
     try:
         with connect(parallel.dsn) as conn:
             conn.execute(f"SET search_path TO {parallel.scratch}, public")
@@ -339,6 +342,10 @@ def _fold_in_processes(
             try:
                 kind, index, body = messages.get(timeout=1.0)
             except queue.Empty:
+                with contextlib.suppress(queue.Empty):  # a result sent just before it ended
+                    kind, index, body = messages.get(timeout=0.5)
+                    messages.put((kind, index, body))
+                    continue
                 lost = [
                     p.name for i, p in enumerate(processes) if i not in folded and not p.is_alive()
                 ]
