@@ -19,7 +19,6 @@ still waiting.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import logging
 import multiprocessing
 import signal
@@ -36,6 +35,7 @@ import psycopg
 from contracts.loading import shipped_contracts
 from schemas.catalogue import default_catalogue
 from streams.ingest import Gate, RawMessage, Refusal, SortedBatch, sort_messages
+from streams.parent_death import die_with_parent
 from streams.projection import ProjectionSettings
 from warehouse.cohort_store import projection_settings
 from warehouse.connection import WarehouseUnavailable, connect
@@ -45,7 +45,6 @@ from warehouse.quarantine import quarantine
 
 log = logging.getLogger("hub.streams.writer")
 
-_PR_SET_PDEATHSIG = 1
 MAX_RETRY_DELAY_S = 30.0
 GATE_REFRESH_S = 300.0
 
@@ -57,12 +56,6 @@ class WriterGone(RuntimeError):
 @dataclass(frozen=True)
 class _Failed:
     kind: str
-
-
-def die_with_parent() -> None:
-    """Be killed when the process that started this one dies (Linux), so none is orphaned."""
-    with contextlib.suppress(OSError):  # not Linux: the closed pipe still ends this process
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 
 class BatchWriter:

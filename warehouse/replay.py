@@ -13,7 +13,6 @@ is held, so the worker waits rather than changing the live tables under us.
 
 from __future__ import annotations
 
-import contextlib
 import multiprocessing
 import multiprocessing.queues
 import os
@@ -32,9 +31,9 @@ from streams.cohort import timeline
 from streams.jsna import Cell, changes
 from streams.linkage import link
 from streams.measures import MeasureDelta, add_up, contributions
+from streams.parent_death import die_with_parent
 from streams.person_measures import person_contributions
 from streams.projection import ProjectionSettings, project
-from streams.writer_process import die_with_parent
 from warehouse.cohort_store import (
     EVENT_COLUMNS,
     PostgresProjectionStore,
@@ -342,18 +341,17 @@ def _fold_in_processes(
             try:
                 kind, index, body = messages.get(timeout=1.0)
             except queue.Empty:
-                with contextlib.suppress(queue.Empty):  # a result sent just before it ended
-                    kind, index, body = messages.get(timeout=0.5)
-                    messages.put((kind, index, body))
-                    continue
                 lost = [
                     p.name for i, p in enumerate(processes) if i not in folded and not p.is_alive()
                 ]
-                if lost:
+                if not lost:
+                    continue
+                try:  # a result sent just before its process ended may still be on its way
+                    kind, index, body = messages.get(timeout=1.0)
+                except queue.Empty:
                     raise ReplayFailed(
                         f"replay process {lost[0]} ended without its result"
                     ) from None
-                continue
             if kind == "progress":
                 done[index] = int(str(body))
                 if progress is not None:

@@ -6,25 +6,14 @@ death of the supervisor never leaves an orphan behind (Linux parent-death signal
 
 from __future__ import annotations
 
-import ctypes
+import functools
 import os
 import signal
 import subprocess
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-_PR_SET_PDEATHSIG = 1
-
-
-def _die_with_parent(sig: int) -> Callable[[], None]:
-    def set_parent_death_signal() -> None:
-        try:
-            libc = ctypes.CDLL("libc.so.6", use_errno=True)
-            libc.prctl(_PR_SET_PDEATHSIG, sig, 0, 0, 0)
-        except OSError:  # not Linux: the supervisor's own shutdown still stops children
-            pass
-
-    return set_parent_death_signal
+from streams.parent_death import die_with_parent
 
 
 def spawn(
@@ -48,7 +37,7 @@ def spawn(
             user=user,
             cwd=cwd,
             start_new_session=True,
-            preexec_fn=_die_with_parent(death_signal),
+            preexec_fn=functools.partial(die_with_parent, death_signal),
         )
 
 
