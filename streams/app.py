@@ -23,6 +23,7 @@ import psycopg
 
 from streams.ingest import RawMessage
 from streams.topics import QUARANTINE_TOPIC, SOURCE_TOPICS, ensure_topics
+from streams.transport import App
 from streams.writer_process import WriterGone, WriterProcess, Written
 from warehouse.connection import WarehouseUnavailable, connect
 
@@ -69,7 +70,7 @@ def record_heartbeat(dsn: str, worker_id: str, events_applied: int) -> None:
 
 def create_app(config: StreamsConfig) -> faust.App:
     config.data_dir.mkdir(parents=True, exist_ok=True)
-    app = faust.App(
+    app = App(
         config.app_id,
         broker=f"kafka://{config.broker_bootstrap}",
         datadir=str(config.data_dir),

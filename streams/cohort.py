@@ -90,6 +90,20 @@ class PersonState:
         values["neet"] = self.neet
         return values
 
+    def flags_on(self) -> list[str]:
+        """The flags that are set, in the order of `flags` (the JSNA asks for every span)."""
+        on = []
+        if self.open_cases:
+            open_types = {case_type for case_type, _ in self.open_cases}
+            on = [flag for kind, flag in CASE_FLAGS.items() if kind in open_types]
+        if self.elective_home_education:
+            on.append("elective_home_education")
+        if self.missing_education:
+            on.append("missing_education")
+        if self.neet:
+            on.append("neet")
+        return on
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "send_status": self.send_status,
@@ -221,21 +235,24 @@ def apply(state: PersonState, event: Event) -> PersonState:
 
 def timeline(events: Iterable[Event]) -> list[Span]:
     """The person's states over time, each span naming the events that started it."""
+    # the order of `order_key`, with each event id made a string once (it is used thrice)
     unique = {str(e.event_id): e for e in events}
-    ordered = sorted(unique.values(), key=order_key)
+    ordered = sorted(
+        (event_date(e), TYPE_RANK.get(e.event_type, 50), event_id, e)
+        for event_id, e in unique.items()
+    )
     spans: list[Span] = []
     state = PersonState()
-    for event in ordered:
+    for day, _, event_id, event in ordered:
         new_state = apply(state, event)
-        day = event_date(event)
         if spans and spans[-1].valid_from == day:
             last = spans[-1]
-            spans[-1] = Span(day, None, new_state, (*last.caused_by, str(event.event_id)))
-        elif new_state != state or not spans:
+            spans[-1] = Span(day, None, new_state, (*last.caused_by, event_id))
+        elif not spans or (new_state is not state and new_state != state):
             if spans:
                 last = spans[-1]
                 spans[-1] = Span(last.valid_from, day, last.state, last.caused_by)
-            spans.append(Span(day, None, new_state, (str(event.event_id),)))
+            spans.append(Span(day, None, new_state, (event_id,)))
         state = new_state
     return _merge_unchanged(spans)
 

@@ -64,7 +64,7 @@ def _static_values(state: PersonState, locality_of: Mapping[str, str]) -> list[t
         ("setting_type", state.setting_type or "NONE"),
         ("placement_area", area),
     ]
-    values += [("flag", flag) for flag, on in state.flags().items() if on]
+    values += [("flag", flag) for flag in state.flags_on()]
     return values
 
 
@@ -134,8 +134,7 @@ def changes(
     spans: Sequence[Span], ends: Sequence[dt.date], locality_of: Mapping[str, str]
 ) -> Counter[Cell]:
     """One person's contribution to the cells over the (ascending) month ends, as changes."""
-    rises: list[Cell] = []
-    falls: list[Cell] = []
+    delta: dict[Cell, int] = {}
     last = len(ends)
     for span in spans:
         low = bisect_left(ends, span.valid_from)
@@ -147,11 +146,15 @@ def changes(
             if band is None:
                 continue  # aged outside 0-25 on these month ends
             keys = [*static, ("age_band", band)]
-            rises.extend((ends[start], status, dimension, value) for dimension, value in keys)
+            rise = ends[start]
+            for dimension, value in keys:
+                cell = (rise, status, dimension, value)
+                delta[cell] = delta.get(cell, 0) + 1
             if stop < last:
-                falls.extend((ends[stop], status, dimension, value) for dimension, value in keys)
-    delta = Counter(rises)
-    delta.subtract(Counter(falls))
+                fall = ends[stop]
+                for dimension, value in keys:
+                    cell = (fall, status, dimension, value)
+                    delta[cell] = delta.get(cell, 0) - 1
     return Counter({cell: n for cell, n in delta.items() if n != 0})
 
 

@@ -80,6 +80,7 @@ class BatchWriter:
         while True:
             try:
                 conn = self._connection()
+                started = time.perf_counter()
                 quarantine(
                     conn,
                     [
@@ -98,10 +99,11 @@ class BatchWriter:
                 if batch.refusals:
                     log.warning("quarantined %d refused messages", len(batch.refusals))
                 log.info(
-                    "applied batch: %d new events, %d duplicates, %d manifests",
+                    "applied batch: %d new events, %d duplicates, %d manifests in %.3fs",
                     outcome.appended,
                     outcome.duplicates,
                     outcome.manifests,
+                    time.perf_counter() - started,
                 )
                 return outcome
             except (WarehouseUnavailable, psycopg.OperationalError) as error:

@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+import orjson
 import psycopg
 from psycopg.types.json import Jsonb
 
@@ -32,11 +33,11 @@ def event_from_row(row: tuple[Any, ...]) -> Event:
     return Event(*row)
 
 
-def state_to_json(state: PersonState) -> dict[str, Any]:
-    return {
-        name: [list(item) for item in value] if isinstance(value, tuple) else value
-        for name, value in state.__dict__.items()
-    }
+def state_jsonb(state: PersonState) -> Jsonb:
+    """A state as stored: a JSON object of its fields, tuples as arrays. orjson writes a
+    dataclass that way itself, several times faster than building the dict first (a
+    replay writes one per span)."""
+    return Jsonb(state, dumps=orjson.dumps)
 
 
 def state_from_json(data: Mapping[str, Any]) -> PersonState:
@@ -136,7 +137,7 @@ class PostgresProjectionStore:
                                 pid,
                                 span.valid_from,
                                 span.valid_to,
-                                Jsonb(state_to_json(span.state)),
+                                state_jsonb(span.state),
                                 list(span.caused_by),
                             )
                         )

@@ -13,6 +13,7 @@ is held, so the worker waits rather than changing the live tables under us.
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import multiprocessing.queues
 import os
@@ -25,7 +26,6 @@ from dataclasses import dataclass
 from itertools import groupby
 
 import psycopg
-from psycopg.types.json import Jsonb
 
 from streams.cohort import timeline
 from streams.jsna import Cell, changes
@@ -38,7 +38,7 @@ from warehouse.cohort_store import (
     EVENT_COLUMNS,
     PostgresProjectionStore,
     event_from_row,
-    state_to_json,
+    state_jsonb,
 )
 from warehouse.connection import connect
 from warehouse.event_store import APPEND_LOCK
@@ -53,6 +53,8 @@ COMPARED_COLUMNS = {
 BATCH_EVENTS = 5_000
 MAX_WORKERS = 4
 PARALLEL_FROM_EVENTS = 50_000
+
+log = logging.getLogger("hub.replay")
 
 
 @dataclass(frozen=True)
@@ -117,7 +119,9 @@ def replay(
             latest = conn.execute("SELECT coalesce(max(sequence), 0) FROM events").fetchone()
             end = int(latest[0]) if latest else watermark
             done += _rebuild(conn, settings, watermark, end, batch_events, None, total)
+            compared = time.monotonic()
             tables = tuple(_compare(conn, scratch, table) for table in COMPARED_COLUMNS)
+            log.info("replay: tables compared in %.1fs", time.monotonic() - compared)
             if apply:
                 for table in COMPARED_COLUMNS:
                     conn.execute(f"DELETE FROM public.{table}")
@@ -144,6 +148,7 @@ def _rebuild_bulk(
     independent of each other once linked, so with `parallel` they are shared out
     between processes by a hash of their id, one core each.
     """
+    started = time.monotonic()
     pairs = conn.execute(
         "SELECT DISTINCT nhs_pseudonym, upn_pseudonym FROM public.events WHERE sequence <= %s",
         (up_to,),
@@ -155,6 +160,7 @@ def _rebuild_bulk(
         for nhs, upn in pairs
     ]
     people = link({}, groups).people
+    log.info("replay: %d people linked in %.1fs", len(people), time.monotonic() - started)
     with (
         conn.transaction(),
         conn.cursor() as cursor,
@@ -167,6 +173,7 @@ def _rebuild_bulk(
         folded = _fold_in_processes(parallel, settings, up_to, progress, total)
     else:
         folded = [_fold_people(conn, settings, up_to, Share(0, 1), _reporter(progress, total))]
+    log.info("replay: people folded by %.1fs", time.monotonic() - started)
     cells: Counter[Cell] = Counter()
     for share in folded:
         cells.update(share.cells)
@@ -182,6 +189,7 @@ def _rebuild_bulk(
                 if people_count:
                     copy.write_row((*cell, people_count))
     done = sum(share.events for share in folded)
+    log.info("replay: cells and measures written by %.1fs", time.monotonic() - started)
     # events with no pseudonym reach no person but still count towards KPIs
     orphans = conn.execute(
         f"SELECT {EVENT_COLUMNS} FROM public.events"
@@ -268,7 +276,7 @@ def _fold_people(
                         person_id,
                         span.valid_from,
                         span.valid_to,
-                        Jsonb(state_to_json(span.state)),
+                        state_jsonb(span.state),
                         list(span.caused_by),
                     )
                     for span in spans

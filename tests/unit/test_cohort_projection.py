@@ -327,6 +327,18 @@ def test_the_fast_month_walk_counts_what_the_naive_reference_counts() -> None:
             assert cells_from_changes(moves, SETTINGS.month_ends()) == naive
 
 
+def test_the_flags_the_jsna_counts_are_the_flags_the_register_shows() -> None:
+    seen = set()
+    for seed in range(30):
+        history = random_history(seed, people=3, events=25, days=700)
+        for spans in (timeline(e) for e in people_of(history).values()):
+            for span in spans:
+                shown = [flag for flag, on in span.state.flags().items() if on]
+                assert span.state.flags_on() == shown
+                seen.update(shown)
+    assert len(seen) >= 3  # the histories do set flags, several kinds of them
+
+
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     seed=st.integers(0, 10_000),
