@@ -105,7 +105,7 @@ def test_the_comparison_counts_what_except_all_counts(warehouse_dsn: str) -> Non
             spans[0],
         )
         conn.execute(
-            "UPDATE compared.cohort_history SET state = state || '{\"sex\": \"X\"}'"
+            'UPDATE compared.cohort_history SET state = state || \'{"sex": "X"}\''
             " WHERE (person_id, valid_from) = (%s, %s)",
             spans[1],
         )
