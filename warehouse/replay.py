@@ -77,6 +77,7 @@ class ReplayReport:
     seconds: float
     tables: tuple[TableComparison, ...]
     applied: bool
+    phases: tuple[tuple[str, float], ...] = ()  # (phase, seconds): where the time went
 
     @property
     def equal(self) -> bool:
@@ -114,7 +115,8 @@ def replay(
         for table in COMPARED_COLUMNS:
             conn.execute(f"CREATE TABLE {scratch}.{table} (LIKE public.{table} INCLUDING ALL)")
         conn.execute(f"SET search_path TO {scratch}, public")
-        done = _rebuild_bulk(conn, settings, watermark, progress, total, parallel)
+        phases: dict[str, float] = {}
+        done = _rebuild_bulk(conn, settings, watermark, progress, total, parallel, phases)
         with conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (APPEND_LOCK,))
             latest = conn.execute("SELECT coalesce(max(sequence), 0) FROM events").fetchone()
@@ -122,7 +124,8 @@ def replay(
             done += _rebuild(conn, settings, watermark, end, batch_events, None, total)
             compared = time.monotonic()
             tables = tuple(_compare(conn, scratch, table) for table in COMPARED_COLUMNS)
-            log.info("replay: tables compared in %.1fs", time.monotonic() - compared)
+            phases["comparing"] = time.monotonic() - compared
+            log.info("replay: tables compared in %.1fs", phases["comparing"])
             if apply:
                 for table in COMPARED_COLUMNS:
                     conn.execute(f"DELETE FROM public.{table}")
@@ -130,7 +133,7 @@ def replay(
     finally:
         conn.execute("RESET search_path")
         conn.execute(f"DROP SCHEMA IF EXISTS {scratch} CASCADE")
-    return ReplayReport(done, time.monotonic() - started, tables, apply)
+    return ReplayReport(done, time.monotonic() - started, tables, apply, tuple(phases.items()))
 
 
 def _rebuild_bulk(
@@ -140,6 +143,7 @@ def _rebuild_bulk(
     progress: Progress | None,
     total: int,
     parallel: Parallel | None,
+    phases: dict[str, float],
 ) -> int:
     """Everything up to `up_to` in one pass per projection, with the projections' own rules.
 
@@ -161,7 +165,6 @@ def _rebuild_bulk(
         for nhs, upn in pairs
     ]
     people = link({}, groups).people
-    log.info("replay: %d people linked in %.1fs", len(people), time.monotonic() - started)
     with (
         conn.transaction(),
         conn.cursor() as cursor,
@@ -170,11 +173,14 @@ def _rebuild_bulk(
         for person_id, members in people.items():
             for pseudonym in members:
                 copy.write_row((pseudonym, person_id))
+    phases["linking"] = time.monotonic() - started
+    log.info("replay: %d people linked in %.1fs", len(people), phases["linking"])
     if parallel is not None and parallel.workers > 1:
         folded = _fold_in_processes(parallel, settings, up_to, progress, total)
     else:
         folded = [_fold_people(conn, settings, up_to, Share(0, 1), _reporter(progress, total))]
-    log.info("replay: people folded by %.1fs", time.monotonic() - started)
+    phases["folding"] = time.monotonic() - started - phases["linking"]
+    log.info("replay: people folded in %.1fs", phases["folding"])
     cells: Counter[Cell] = Counter()
     for share in folded:
         cells.update(share.cells)
@@ -190,7 +196,6 @@ def _rebuild_bulk(
                 if people_count:
                     copy.write_row((*cell, people_count))
     done = sum(share.events for share in folded)
-    log.info("replay: cells and measures written by %.1fs", time.monotonic() - started)
     # events with no pseudonym reach no person but still count towards KPIs
     orphans = conn.execute(
         f"SELECT {EVENT_COLUMNS} FROM public.events"

@@ -65,7 +65,8 @@ def replay_command(
 def render(report: ReplayReport) -> Table:
     rate = report.events / report.seconds if report.seconds else 0.0
     table = Table(
-        title=f"Replay of {report.events} events in {report.seconds:.1f}s ({rate:,.0f} events/s)"
+        title=f"Replay of {report.events} events in {report.seconds:.1f}s ({rate:,.0f} events/s)",
+        caption=" · ".join(f"{phase} {seconds:.1f}s" for phase, seconds in report.phases),
     )
     for column in ("projection", "live rows", "rebuilt rows", "only live", "only rebuilt", ""):
         table.add_column(column)

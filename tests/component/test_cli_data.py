@@ -149,6 +149,7 @@ def test_hub_replay_reports_equal_then_different_then_applies(env: HubSettings) 
     equal = runner.invoke(app, ["replay"])
     assert equal.exit_code == 0, equal.output
     assert "Replay of 1 events" in equal.output and "different" not in equal.output
+    assert all(phase in equal.output for phase in ("linking", "folding", "comparing"))
     with connect(env.warehouse_dsn()) as conn:
         conn.execute("UPDATE kpi_measures SET numerator = numerator + 5")
     different = runner.invoke(app, ["replay"])

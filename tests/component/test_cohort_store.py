@@ -66,6 +66,9 @@ def test_replay_rebuilds_equal_projections_finds_drift_and_applies_a_new_kpi_rul
         shared = replay(conn, SETTINGS, dsn=warehouse_dsn, workers=3)
         assert shared.events == len(history)
         assert shared.equal, shared.tables
+        phases = dict(shared.phases)
+        assert list(phases) == ["linking", "folding", "comparing"]
+        assert 0 < sum(phases.values()) <= shared.seconds
 
         conn.execute("UPDATE jsna_cell_changes SET change = change + 1 WHERE dimension = 'sex'")
         in_two = replay(conn, SETTINGS, dsn=warehouse_dsn, workers=2)
