@@ -77,7 +77,7 @@ class ReplayReport:
     seconds: float
     tables: tuple[TableComparison, ...]
     applied: bool
-    phases: tuple[tuple[str, float], ...] = ()  # (phase, seconds): where the time went
+    phases: tuple[tuple[str, float], ...] = ()  # (phase, seconds) of the three main phases
 
     @property
     def equal(self) -> bool:

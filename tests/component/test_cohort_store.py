@@ -86,6 +86,23 @@ def test_replay_rebuilds_equal_projections_finds_drift_and_applies_a_new_kpi_rul
         assert replay(conn, SETTINGS).equal  # drift gone too
 
 
+def test_each_table_is_compared_on_its_primary_key(warehouse_dsn: str) -> None:
+    """The comparison counts exactly only while its keys are the tables' primary keys."""
+    from warehouse.replay import COMPARED_COLUMNS
+
+    with psycopg.connect(warehouse_dsn, autocommit=True) as conn:
+        for table, (keys, _) in COMPARED_COLUMNS.items():
+            rows = conn.execute(
+                """
+                SELECT a.attname FROM pg_index i
+                JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
+                WHERE i.indrelid = %s::regclass AND i.indisprimary
+                """,
+                (f"public.{table}",),
+            ).fetchall()
+            assert {name for (name,) in rows} == set(keys), table
+
+
 def test_the_comparison_counts_what_except_all_counts(warehouse_dsn: str) -> None:
     """Missing, extra and changed rows, a NULL against a date and a changed JSON state:
     the key join gives the counts of the plain set difference, table by table."""
