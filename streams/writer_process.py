@@ -21,6 +21,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import multiprocessing
+import multiprocessing.connection
+import os
 import signal
 import threading
 import time
@@ -237,8 +239,7 @@ class WriterProcess:
                 with self._lock:
                     future = self._waiting.popleft()
             except Exception:  # the pipe closed, or an answer came that nobody waits for
-                self.process.join(timeout=1)
-                self._fail(f"the writer process ended (exit code {self.process.exitcode})")
+                self._fail(f"the writer process ended (exit code {self._exit_code()})")
                 return
             if isinstance(answer, _Failed):
                 future.set_exception(
@@ -246,6 +247,22 @@ class WriterProcess:
                 )
             else:
                 future.set_result(answer)
+
+    def _exit_code(self) -> str:
+        """The writer's exit code, read without reaping the process. `close` reaps it (with
+        `join`); had this thread reaped it too, the two could race, and the loser takes a
+        dead process for a live one (`is_alive()` true after `close`; seen once in a
+        fresh-clone test run)."""
+        multiprocessing.connection.wait([self.process.sentinel], timeout=1)
+        try:
+            status = os.waitid(
+                os.P_PID, self.process.pid or 0, os.WEXITED | os.WNOHANG | os.WNOWAIT
+            )
+        except ChildProcessError:  # `close` has reaped it already
+            return str(self.process.exitcode)
+        if status is None:
+            return "unknown: it has not ended yet"
+        return str(status.si_status if status.si_code == os.CLD_EXITED else -status.si_status)
 
     def _fail(self, why: str) -> None:
         with self._lock:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 
 import psycopg
 import pytest
@@ -58,3 +59,28 @@ def test_a_writer_that_dies_fails_every_batch_still_waiting(warehouse_dsn: str) 
     finally:
         writer.close()
     assert _count(warehouse_dsn, "SELECT count(*) FROM events") == 5
+
+
+def test_a_writer_killed_is_reported_with_its_exit_code_and_reaped_once(
+    warehouse_dsn: str,
+) -> None:
+    """The reader thread names the exit code without reaping the process: only `close`
+    reaps it, so `is_alive()` cannot take the dead writer for a live one."""
+    writer = WriterProcess(warehouse_dsn)
+    try:
+        assert writer.submit(MESSAGES[:5]).result(timeout=120).outcome.appended == 5
+        os.kill(writer.process.pid or 0, signal.SIGKILL)
+        for _ in range(300):  # the reader thread notices the pipe closing by itself
+            if writer._gone is not None:
+                break
+            time.sleep(0.1)
+        assert "exit code -9" in str(writer._gone)
+        # not reaped yet: the reader thread only peeked at the exit status
+        peek = os.WEXITED | os.WNOHANG | os.WNOWAIT
+        assert os.waitid(os.P_PID, writer.process.pid or 0, peek) is not None
+        with pytest.raises(WriterGone, match="exit code -9"):
+            writer.submit(MESSAGES[5:10]).result(timeout=30)
+    finally:
+        writer.close()
+    assert not writer.process.is_alive()
+    assert writer.process.exitcode == -signal.SIGKILL
