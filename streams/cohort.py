@@ -83,15 +83,12 @@ class PersonState:
     open_nd_assessments: tuple[tuple[str, str], ...] = ()
 
     def flags(self) -> dict[str, bool]:
-        open_types = {case_type for case_type, _ in self.open_cases}
-        values = {flag: kind in open_types for kind, flag in CASE_FLAGS.items()}
-        values["elective_home_education"] = self.elective_home_education
-        values["missing_education"] = self.missing_education
-        values["neet"] = self.neet
-        return values
+        """Every flag in `FLAGS` order, set or not."""
+        on = set(self.flags_on())
+        return {flag: flag in on for flag in FLAGS}
 
     def flags_on(self) -> list[str]:
-        """The flags that are set, in the order of `flags` (the JSNA asks for every span)."""
+        """The flags that are set, in `FLAGS` order (the JSNA asks for every span)."""
         on = []
         if self.open_cases:
             open_types = {case_type for case_type, _ in self.open_cases}
