@@ -21,7 +21,7 @@ from producers.publisher import open_producer, publish_extract
 from producers.staging import PublishTarget, staged_chunks
 from producers.synthetic.ehc_plans import generate
 from schemas.catalogue import default_catalogue
-from streams.topics import ensure_topics
+from schemas.topics import ensure_topics
 
 
 @dataclass(frozen=True)

@@ -1,64 +1,54 @@
-"""The gatekeeper's second look: re-checking a quarantined message after a fix.
+"""The gatekeeper's decision: is this decoded event inside its data-sharing contract?
 
-A message is quarantined when it cannot be decoded (unknown writer schema,
-invalid Avro), breaks its envelope, or falls outside its data-sharing contract.
-Once the cause is fixed (a schema added to the catalogue, a contract revised,
-reference data corrected), `release` checks it again with exactly the rules the
-worker applies; if it passes, it enters the event store and every
-projection in one transaction, and the quarantine row records when and as which
-event. If it still fails, it stays, with the reason this check gave.
+A `Gate` holds the contracts in force and the opted-out subjects and answers with
+`contracts.decisions.decide`, the same pure function the producer calls; the worker
+builds one per batch writer and refreshes it, and `hub quarantine release` builds one
+to check a message again. Pure: no I/O.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
-import psycopg
-
+from contracts.decisions import Candidate, Decision, decide, uk_date
+from contracts.models import Contract
 from schemas.catalogue import Catalogue
-from streams.ingest import Gate, RawMessage, sort_messages
-from streams.projection import ProjectionSettings
-from warehouse.event_store import apply_batch
-from warehouse.quarantine import held, mark_checked, mark_released
 
 
 @dataclass(frozen=True)
-class ReleaseOutcome:
-    """What a re-check decided: released (as which event), or still refused and why."""
+class Gate:
+    """What the gatekeeper checks events against: the contracts in force and the opt-outs."""
 
-    message_id: int
-    released: bool
-    reason: str
-    detail: str
-    event_id: str | None = None
+    contracts: Mapping[str, Contract]
+    opted_out: frozenset[str] = frozenset()
+    _decisions: dict[tuple[Any, ...], Decision] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
+    def decide(self, record: Mapping[str, Any], catalogue: Catalogue) -> Decision:
+        """The contract's decision on a decoded record.
 
-class NotQuarantined(LookupError):
-    """No quarantined message has this id."""
-
-
-def release(
-    conn: psycopg.Connection,
-    message_id: int,
-    catalogue: Catalogue,
-    projection: ProjectionSettings | None,
-    gate: Gate | None = None,
-) -> ReleaseOutcome:
-    """Re-check one quarantined message; admit it if it now passes."""
-    found = held(conn, message_id)
-    if found is None:
-        raise NotQuarantined(f"no quarantined message has id {message_id}")
-    message, data = found
-    if message.released_at is not None:
-        return ReleaseOutcome(message_id, True, "already_released", "released earlier")
-    raw = RawMessage(message.topic, message.partition, message.offset, data)
-    batch = sort_messages(catalogue, [raw], gate)
-    with conn.transaction():
-        if batch.refusals:
-            refusal = batch.refusals[0]
-            mark_checked(conn, message_id, refusal.reason, refusal.detail)
-            return ReleaseOutcome(message_id, False, refusal.reason, refusal.detail)
-        apply_batch(conn, batch.events, batch.manifests, projection)
-        event_id = str(batch.events[0].event_id) if batch.events else None
-        mark_released(conn, message_id, event_id)
-    return ReleaseOutcome(message_id, True, "released", "passes every check now", event_id)
+        `decide` reads the subject only to meet it with the opt-out list, so records of
+        one shape (type, party, contract, area, key, UK day, fields present) whose
+        pseudonyms are not opted out share one answer, worked out once.
+        """
+        subject = record.get("subject") or {}
+        pseudonyms = {subject.get("nhs_pseudonym"), subject.get("upn_pseudonym")}
+        if self.opted_out and not self.opted_out.isdisjoint(pseudonyms):
+            return decide(Candidate.from_record(record), self.contracts, catalogue, self.opted_out)
+        shape = (
+            record["event_type"],
+            record["source_system"],
+            record["contract_id"],
+            record["area_code"],
+            subject.get("key_id"),
+            uk_date(record["recorded_at"]),
+            tuple(name for name, value in record.items() if value is not None),
+        )
+        decision = self._decisions.get(shape)
+        if decision is None:
+            decision = decide(Candidate.from_record(record), self.contracts, catalogue)
+            self._decisions[shape] = decision
+        return decision

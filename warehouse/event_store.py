@@ -1,9 +1,10 @@
-"""The append-only event store and the transaction that applies a batch of events.
+"""The append-only event store: new events appended to a hash chain, manifests recorded.
 
-A batch is applied in one transaction: new events are appended (each row carrying
-the hash of the one before it), their KPI contributions are added, and the producer
-manifests are recorded. Events already in the store are skipped by `event_id`, so a
-re-delivered or re-published batch changes nothing: the effects are exactly once.
+`append_new` appends the events of a batch not yet stored (each row carrying the hash
+of the one before it) and returns them; events already in the store are skipped by
+`event_id`, so a re-delivered or re-published batch changes nothing. It stores and
+nothing else: the caller's unit of work (`streams/unit_of_work.py`) applies the
+projections to what it returns, in the same transaction.
 """
 
 from __future__ import annotations
@@ -12,15 +13,12 @@ import hashlib
 import json
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import psycopg
 from psycopg.types.json import Jsonb
 
 from schemas.envelope import Event
-from streams.projection import ProjectionSettings, project
-from warehouse.cohort_store import PostgresProjectionStore, record_horizon
-from warehouse.measures import add_measures
+from schemas.manifest import ExtractManifest
 
 GENESIS_HASH = "0" * 64
 APPEND_LOCK = 7_204_311  # advisory lock id serialising appends to the hash chain
@@ -28,29 +26,6 @@ APPEND_LOCK = 7_204_311  # advisory lock id serialising appends to the hash chai
 
 class EventStoreRefused(RuntimeError):
     """PostgreSQL refused rows of a batch; the message names the kind of error only."""
-
-
-@dataclass(frozen=True)
-class ExtractManifest:
-    """What a producer says it sent for one extract."""
-
-    extract_id: uuid.UUID
-    event_type: str
-    source_system: str
-    contract_id: str
-    area_code: str
-    published_at: object
-    rows_read: int
-    rows_sent: int
-    rows_refused: int
-    event_ids: tuple[uuid.UUID, ...]
-
-
-@dataclass(frozen=True)
-class BatchOutcome:
-    appended: int
-    duplicates: int
-    manifests: int
 
 
 def canonical_bytes(event: Event) -> bytes:
@@ -137,7 +112,8 @@ def _append(conn: psycopg.Connection, events: Sequence[Event]) -> None:
         ) from None
 
 
-def _record_manifests(conn: psycopg.Connection, manifests: Sequence[ExtractManifest]) -> None:
+def record_manifests(conn: psycopg.Connection, manifests: Sequence[ExtractManifest]) -> None:
+    """Record what producers say they sent (a manifest received again replaces its figures)."""
     for manifest in manifests:
         conn.execute(
             """
@@ -169,27 +145,17 @@ def _record_manifests(conn: psycopg.Connection, manifests: Sequence[ExtractManif
             )
 
 
-def apply_batch(
-    conn: psycopg.Connection,
-    events: Sequence[Event],
-    manifests: Sequence[ExtractManifest] = (),
-    projection: ProjectionSettings | None = None,
-) -> BatchOutcome:
-    """Append new events, add their KPI contributions, update the cohort register and JSNA
-    cells (when `projection` is given) and record manifests, atomically."""
-    with conn.transaction():
-        conn.execute("SELECT pg_advisory_xact_lock(%s)", (APPEND_LOCK,))
-        new = _new_events(conn, events)
-        if new:
-            _append(conn, new)
-            add_measures(conn, new)
-            if projection is not None:
-                record_horizon(conn, projection)
-                project(PostgresProjectionStore(conn), new, projection)
-        _record_manifests(conn, manifests)
-    return BatchOutcome(
-        appended=len(new), duplicates=len(events) - len(new), manifests=len(manifests)
-    )
+def append_new(conn: psycopg.Connection, events: Sequence[Event]) -> list[Event]:
+    """Append the events not yet stored, in order, and return them.
+
+    Call it inside a transaction: it takes the append lock, which serialises writers of
+    the hash chain until that transaction ends.
+    """
+    conn.execute("SELECT pg_advisory_xact_lock(%s)", (APPEND_LOCK,))
+    new = _new_events(conn, events)
+    if new:
+        _append(conn, new)
+    return new
 
 
 def verify_chain(conn: psycopg.Connection) -> int | None:

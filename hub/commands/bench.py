@@ -66,9 +66,9 @@ def stream(
     """Bare loop vs faust ceiling vs the hub's worker, latency, memory and replay."""
     import uuid
 
+    from hub.bench.stream import run_stream_benchmark
     from hub.settings import HubSettings
     from hub.stack.postgres import EmbeddedPostgres
-    from streams.benchmark import run_stream_benchmark
     from warehouse.migrate import upgrade
 
     with tempfile.TemporaryDirectory() as scratch_dir:

@@ -30,7 +30,7 @@ from producers.receipts import HubUnreachable, recorded_event_ids
 from producers.source_mapping import MappingInvalid, find_extract
 from producers.staging import RowConverter
 from schemas.catalogue import default_catalogue
-from streams.topics import SOURCE_BY_SYSTEM
+from schemas.topics import SOURCE_BY_SYSTEM
 from warehouse.connection import WarehouseUnavailable, connect
 from warehouse.scorecard import scorecard_document
 

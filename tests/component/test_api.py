@@ -4,10 +4,10 @@ import datetime as dt
 
 from fastapi.testclient import TestClient
 
+from streams.unit_of_work import apply_batch
 from tests.support.events import plan_event
 from warehouse.api import create_app
 from warehouse.connection import connect
-from warehouse.event_store import apply_batch
 from warehouse.scorecard import scorecard_document
 
 REQUEST = dt.date(2025, 1, 6)

@@ -9,9 +9,9 @@ import psycopg
 import pytest
 
 from streams.jsna import Cell
+from streams.unit_of_work import apply_batch
 from tests.unit.test_cohort_projection import SETTINGS, random_history, reference
 from warehouse.cohort_store import PostgresProjectionStore, register_counts
-from warehouse.event_store import apply_batch
 
 
 def _stored_cells(conn: psycopg.Connection) -> Counter[Cell]:
@@ -46,7 +46,7 @@ def test_replay_rebuilds_equal_projections_finds_drift_and_applies_a_new_kpi_rul
     warehouse_dsn: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import streams.measures
-    from warehouse.replay import replay
+    from pipelines.replay import replay
 
     history = random_history(seed=7, people=25, events=300, days=400)
     with psycopg.connect(warehouse_dsn, autocommit=True) as conn:
@@ -88,7 +88,7 @@ def test_replay_rebuilds_equal_projections_finds_drift_and_applies_a_new_kpi_rul
 
 def test_each_table_is_compared_on_its_primary_key(warehouse_dsn: str) -> None:
     """The comparison counts exactly only while its keys are the tables' primary keys."""
-    from warehouse.replay import COMPARED_COLUMNS
+    from pipelines.replay import COMPARED_COLUMNS
 
     with psycopg.connect(warehouse_dsn, autocommit=True) as conn:
         for table, (keys, _) in COMPARED_COLUMNS.items():
@@ -106,7 +106,7 @@ def test_each_table_is_compared_on_its_primary_key(warehouse_dsn: str) -> None:
 def test_the_comparison_counts_what_except_all_counts(warehouse_dsn: str) -> None:
     """Missing, extra and changed rows, a NULL against a date and a changed JSON state:
     the key join gives the counts of the plain set difference, table by table."""
-    from warehouse.replay import COMPARED_COLUMNS, _compare
+    from pipelines.replay import COMPARED_COLUMNS, _compare
 
     history = random_history(seed=11, people=12, events=150, days=400)
     with psycopg.connect(warehouse_dsn, autocommit=True) as conn:

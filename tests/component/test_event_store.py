@@ -6,15 +6,11 @@ import uuid
 import psycopg
 import pytest
 
+from schemas.manifest import ExtractManifest
+from streams.unit_of_work import apply_batch
 from tests.support.events import plan_event
 from warehouse.connection import connect
-from warehouse.event_store import (
-    GENESIS_HASH,
-    ExtractManifest,
-    apply_batch,
-    chain_hash,
-    verify_chain,
-)
+from warehouse.event_store import GENESIS_HASH, chain_hash, verify_chain
 from warehouse.quarantine import count_by_reason, quarantine
 from warehouse.scorecard import scorecard_document
 

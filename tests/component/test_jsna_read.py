@@ -12,9 +12,9 @@ from typer.testing import CliRunner
 
 from hub.cli import app
 from hub.settings import HubSettings
+from streams.unit_of_work import apply_batch
 from tests.unit.test_cohort_projection import SETTINGS, event
 from warehouse.api import create_app
-from warehouse.event_store import apply_batch
 from warehouse.jsna import month_end_on_or_before
 
 D = dt.date

@@ -13,7 +13,7 @@ from producers.publisher import PublishTarget, publish_extract, send_pending
 from producers.synthetic.ehc_plans import generate
 from schemas.catalogue import default_catalogue
 from schemas.codec import decode
-from streams.topics import ensure_topics
+from schemas.topics import ensure_topics
 from tests.conftest import free_port
 
 CONTRACT = "leics-send-sharing-2026"

@@ -15,8 +15,8 @@ from producers.identity import Pseudonymiser
 from producers.synthetic.nhs_numbers import synthetic_nhs_number
 from schemas.catalogue import SCHEMA_DIR, Catalogue, default_catalogue, load_schema
 from schemas.codec import encode
-from streams.gatekeeper import NotQuarantined, release
 from streams.projection import ProjectionSettings
+from streams.worker.release import NotQuarantined, release
 from warehouse.quarantine import count_by_reason, quarantine
 
 

@@ -2,7 +2,7 @@
 
 faust fixes aiokafka's fetch wait at 1.5 s and the embedded broker holds a fetch
 for up to that long, so a steady stream waited up to that long before the worker
-saw it. `streams.transport` sets it; this checks it reaches the fetcher a started
+saw it. `streams.worker.transport` sets it; this checks it reaches the fetcher a started
 consumer really uses (a renamed private attribute in aiokafka would fail here).
 """
 
@@ -10,8 +10,8 @@ import asyncio
 from pathlib import Path
 
 from hub.settings import HubSettings
-from streams.app import config_from_settings, create_app
-from streams.transport import FETCH_MAX_WAIT_MS, Transport
+from streams.worker.app import config_from_settings, create_app
+from streams.worker.transport import FETCH_MAX_WAIT_MS, Transport
 
 
 def test_the_workers_consumer_fetches_with_the_short_wait(

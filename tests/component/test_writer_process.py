@@ -12,7 +12,7 @@ import pytest
 
 from producers.synthetic.journeys import journeys
 from streams.ingest import RawMessage
-from streams.writer_process import WriterGone, WriterProcess
+from streams.worker.writer_process import WriterGone, WriterProcess
 
 MESSAGES = [
     RawMessage("education.events", 0, offset, message.value)

@@ -20,7 +20,7 @@ from producers.synthetic.area import SMOKE
 from producers.synthetic.area_files import generate_area, read_events
 from schemas.catalogue import default_catalogue
 from schemas.codec import decode
-from streams.topics import SOURCE_BY_SYSTEM, SOURCE_TOPICS, ensure_topics
+from schemas.topics import SOURCE_BY_SYSTEM, SOURCE_TOPICS, ensure_topics
 from tests.support.processes import run_hub, running, wait_for
 from warehouse.cohort_store import jsna_cells_at, register_counts
 from warehouse.connection import connect

@@ -13,14 +13,14 @@ import psutil
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from hub.settings import HubSettings
+from pipelines.replay import replay
 from producers.synthetic.ehc_plans import generate
 from schemas.catalogue import default_catalogue
 from schemas.codec import MAGIC
-from streams.topics import QUARANTINE_TOPIC, SOURCE_TOPICS, ensure_topics
+from schemas.topics import QUARANTINE_TOPIC, SOURCE_TOPICS, ensure_topics
 from tests.support.processes import run_hub, running, wait_for
 from warehouse.cohort_store import projection_settings
 from warehouse.connection import connect
-from warehouse.replay import replay
 
 
 def _count(settings: HubSettings, sql: str) -> int:

@@ -19,7 +19,7 @@ from stdnum.gb.upn import calc_check_digit
 
 from hub.settings import HubSettings
 from producers.synthetic.nhs_numbers import synthetic_nhs_number
-from streams.topics import SOURCE_TOPICS, ensure_topics
+from schemas.topics import SOURCE_TOPICS, ensure_topics
 from tests.support.processes import run_hub, running, wait_for
 from warehouse.cohort_store import PostgresProjectionStore
 from warehouse.connection import connect

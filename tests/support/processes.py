@@ -13,8 +13,8 @@ from typing import TypeVar
 
 import httpx
 
+from hub.processes import spawn, stop
 from hub.settings import HubSettings
-from hub.stack.processes import spawn, stop
 
 T = TypeVar("T")
 

@@ -9,7 +9,8 @@ from typing import Any
 from contracts.loading import shipped_contracts
 from schemas.catalogue import default_catalogue
 from schemas.codec import encode
-from streams.ingest import Gate, RawMessage, sort_messages
+from streams.gatekeeper import Gate
+from streams.ingest import RawMessage, sort_messages
 
 CATALOGUE = default_catalogue()
 

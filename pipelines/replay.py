@@ -27,16 +27,16 @@ from itertools import groupby
 
 import psycopg
 
+from hub.processes import die_with_parent
 from streams.cohort import timeline
 from streams.jsna import Cell, changes
 from streams.linkage import link
 from streams.measures import MeasureDelta, add_up, contributions
-from streams.parent_death import die_with_parent
 from streams.person_measures import person_contributions
-from streams.projection import ProjectionSettings, project
+from streams.projection import ProjectionSettings
+from streams.unit_of_work import apply_projections
 from warehouse.cohort_store import (
     EVENT_COLUMNS,
-    PostgresProjectionStore,
     event_from_row,
     state_jsonb,
 )
@@ -423,8 +423,7 @@ def _rebuild(
         events = [event_from_row(row[1:]) for row in rows]
         last = int(rows[-1][0])
         with conn.transaction():
-            add_measures(conn, events)
-            project(PostgresProjectionStore(conn, up_to_sequence=last), events, settings)
+            apply_projections(conn, events, settings, up_to_sequence=last)
         done += len(events)
         if progress is not None:
             progress(done, total)

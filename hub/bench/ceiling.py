@@ -1,6 +1,6 @@
 """The framework ceiling for `hub bench stream`: a faust agent that only decodes, in batches.
 
-Run as `python -m streams.ceiling`; configured by environment (BENCH_BOOTSTRAP,
+Run as `python -m hub.bench.ceiling`; configured by environment (BENCH_BOOTSTRAP,
 BENCH_TOPICS comma-separated, BENCH_EVENTS, BENCH_RESULT). When it has decoded
 BENCH_EVENTS messages it writes {"events", "seconds"} (first to last message) to
 BENCH_RESULT. What the hub's worker does on top of this is the hub's own cost.

@@ -1,7 +1,7 @@
 """The faust app: one agent reads every source topic in batches and applies each batch.
 
 The faust process only consumes: each batch's raw messages go to the batch writer
-process (`streams.writer_process`), which decodes and checks them (the gatekeeper)
+process (`streams.worker.writer_process`), which decodes and checks them (the gatekeeper)
 and writes them to PostgreSQL in one transaction with the idempotency check. The
 batch's offsets are acknowledged only after that transaction committed, so a crash
 loses nothing and a re-delivered batch changes nothing; meanwhile faust is already
@@ -21,10 +21,10 @@ from typing import Any
 import faust
 import psycopg
 
+from schemas.topics import QUARANTINE_TOPIC, SOURCE_TOPICS, ensure_topics
 from streams.ingest import RawMessage
-from streams.topics import QUARANTINE_TOPIC, SOURCE_TOPICS, ensure_topics
-from streams.transport import App
-from streams.writer_process import WriterGone, WriterProcess, Written
+from streams.worker.transport import App
+from streams.worker.writer_process import WriterGone, WriterProcess, Written
 from warehouse.connection import WarehouseUnavailable, connect
 
 log = logging.getLogger("hub.streams")

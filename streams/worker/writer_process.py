@@ -35,13 +35,14 @@ from queue import SimpleQueue
 import psycopg
 
 from contracts.loading import shipped_contracts
+from hub.processes import die_with_parent
 from schemas.catalogue import default_catalogue
-from streams.ingest import Gate, RawMessage, Refusal, SortedBatch, sort_messages
-from streams.parent_death import die_with_parent
+from streams.gatekeeper import Gate
+from streams.ingest import RawMessage, Refusal, SortedBatch, sort_messages
 from streams.projection import ProjectionSettings
+from streams.unit_of_work import BatchOutcome, apply_batch
 from warehouse.cohort_store import projection_settings
 from warehouse.connection import WarehouseUnavailable, connect
-from warehouse.event_store import BatchOutcome, apply_batch
 from warehouse.opt_out import opted_out
 from warehouse.quarantine import quarantine
 

@@ -1,11 +1,17 @@
-"""Starting child processes that die with their parent and stop gracefully on request.
+"""Child processes that die with their parent and stop gracefully on request.
 
-Every component of the embedded stack is started through `spawn`, so an unclean
-death of the supervisor never leaves an orphan behind (Linux parent-death signal).
+Linux delivers a chosen signal to a process when the one that started it ends
+(`prctl(PR_SET_PDEATHSIG)`). Every component of the embedded stack is started through
+`spawn`, and the worker's batch writer and replay's fold processes call
+`die_with_parent` themselves, so no stop, crash or kill leaves an orphan; elsewhere the
+call does nothing and their parents' own shutdown stops them. This module imports
+nothing of the hub's, so any layer may use it.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import functools
 import os
 import signal
@@ -13,7 +19,13 @@ import subprocess
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from streams.parent_death import die_with_parent
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent(sig: int = signal.SIGKILL) -> None:
+    """Have this process sent `sig` when its parent dies."""
+    with contextlib.suppress(OSError):  # not Linux
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, sig, 0, 0, 0)
 
 
 def spawn(

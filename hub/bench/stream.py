@@ -30,15 +30,15 @@ import psutil
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from kafka import KafkaProducer
 
+from hub.processes import spawn, stop
 from hub.settings import HubSettings
-from hub.stack.processes import spawn, stop
+from pipelines.replay import replay
 from producers.synthetic.journeys import JourneyMessage, journeys
 from schemas.catalogue import default_catalogue
 from schemas.codec import decode
-from streams.topics import SOURCE_BY_SYSTEM, ensure_topics
+from schemas.topics import SOURCE_BY_SYSTEM, ensure_topics
 from warehouse.cohort_store import projection_settings
 from warehouse.connection import connect
-from warehouse.replay import replay
 
 POLL_S = 0.05
 Say = Callable[[str], None]
@@ -114,7 +114,7 @@ def faust_ceiling(bootstrap: str, topics: list[str], expected: int, scratch: Pat
         "BENCH_RESULT": str(result),
     }
     process = spawn(
-        [sys.executable, "-m", "streams.ceiling"], log_file=scratch / "ceiling.log", env=env
+        [sys.executable, "-m", "hub.bench.ceiling"], log_file=scratch / "ceiling.log", env=env
     )
     try:
         while not result.exists():

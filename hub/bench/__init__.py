@@ -1,0 +1,1 @@
+"""Benchmarks that run the hub as a whole (`hub bench stream`): results go to bench/results/."""
