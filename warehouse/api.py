@@ -1,6 +1,7 @@
 """The hub's HTTP API (FastAPI): the scorecard for commissioners, and a health check.
 
-Run it with `python -m warehouse.api`; it reads its settings once at start.
+Its process entry point is `python -m hub.api`, which reads the settings once and
+calls `create_app`: this module takes plain arguments.
 """
 
 import datetime as dt
@@ -77,21 +78,3 @@ def create_app(dsn: str) -> FastAPI:
     app.get("/jsna")(jsna)
     app.post("/receipts")(receipts)
     return app
-
-
-def main() -> None:
-    import uvicorn
-
-    from hub.settings import HubSettings
-
-    settings = HubSettings()
-    uvicorn.run(
-        create_app(settings.warehouse_dsn()),
-        host=settings.api_host,
-        port=settings.api_port,
-        log_level="warning",
-    )
-
-
-if __name__ == "__main__":
-    main()

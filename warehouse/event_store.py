@@ -3,7 +3,7 @@
 `append_new` appends the events of a batch not yet stored (each row carrying the hash
 of the one before it) and returns them; events already in the store are skipped by
 `event_id`, so a re-delivered or re-published batch changes nothing. It stores and
-nothing else: the caller's unit of work (`streams/unit_of_work.py`) applies the
+nothing else: the caller's unit of work (`streams/worker/unit_of_work.py`) applies the
 projections to what it returns, in the same transaction.
 """
 

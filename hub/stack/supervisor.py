@@ -219,7 +219,7 @@ class Supervisor:
                 python_module("streams", "worker.log"),
                 stop_gently,
             ),
-            Child("api", s.api_url, python_module("warehouse.api", "api.log"), stop_gently),
+            Child("api", s.api_url, python_module("hub.api", "api.log"), stop_gently),
         ]
 
     def _start(self, child: Child) -> None:

@@ -19,7 +19,7 @@ from schemas.catalogue import Catalogue
 from streams.gatekeeper import Gate
 from streams.ingest import RawMessage, sort_messages
 from streams.projection import ProjectionSettings
-from streams.unit_of_work import apply_batch
+from streams.worker.unit_of_work import apply_batch
 from warehouse.quarantine import held, mark_checked, mark_released
 
 

@@ -40,7 +40,7 @@ from schemas.catalogue import default_catalogue
 from streams.gatekeeper import Gate
 from streams.ingest import RawMessage, Refusal, SortedBatch, sort_messages
 from streams.projection import ProjectionSettings
-from streams.unit_of_work import BatchOutcome, apply_batch
+from streams.worker.unit_of_work import BatchOutcome, apply_batch
 from warehouse.cohort_store import projection_settings
 from warehouse.connection import WarehouseUnavailable, connect
 from warehouse.opt_out import opted_out
@@ -50,6 +50,7 @@ log = logging.getLogger("hub.streams.writer")
 
 MAX_RETRY_DELAY_S = 30.0
 GATE_REFRESH_S = 300.0
+EXIT_STATUS_WAIT_S = 5.0  # how long a dead writer's exit status is waited for
 
 
 class WriterGone(RuntimeError):
@@ -253,17 +254,27 @@ class WriterProcess:
         """The writer's exit code, read without reaping the process. `close` reaps it (with
         `join`); had this thread reaped it too, the two could race, and the loser takes a
         dead process for a live one (`is_alive()` true after `close`; seen once in a
-        fresh-clone test run)."""
+        fresh-clone test run).
+
+        A dying process closes its pipes (and so its sentinel) a moment before the kernel
+        reports it ended, a moment that grows on a loaded machine (a CI run once read the
+        status in it), so the status is asked for again until it comes, for a few seconds.
+        """
         multiprocessing.connection.wait([self.process.sentinel], timeout=1)
-        try:
-            status = os.waitid(
-                os.P_PID, self.process.pid or 0, os.WEXITED | os.WNOHANG | os.WNOWAIT
-            )
-        except ChildProcessError:  # `close` has reaped it already
-            return str(self.process.exitcode)
-        if status is None:
-            return "unknown: it has not ended yet"
-        return str(status.si_status if status.si_code == os.CLD_EXITED else -status.si_status)
+        deadline = time.monotonic() + EXIT_STATUS_WAIT_S
+        while True:
+            try:
+                status = os.waitid(
+                    os.P_PID, self.process.pid or 0, os.WEXITED | os.WNOHANG | os.WNOWAIT
+                )
+            except ChildProcessError:  # `close` has reaped it already
+                return str(self.process.exitcode)
+            if status is not None:
+                code = status.si_status
+                return str(code if status.si_code == os.CLD_EXITED else -code)
+            if time.monotonic() >= deadline:
+                return "unknown: it has not ended yet"
+            time.sleep(0.01)
 
     def _fail(self, why: str) -> None:
         with self._lock:

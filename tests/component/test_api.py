@@ -4,7 +4,7 @@ import datetime as dt
 
 from fastapi.testclient import TestClient
 
-from streams.unit_of_work import apply_batch
+from streams.worker.unit_of_work import apply_batch
 from tests.support.events import plan_event
 from warehouse.api import create_app
 from warehouse.connection import connect

@@ -138,7 +138,7 @@ def test_quarantine_list_counts_refusals_by_reason_without_their_content(
 def test_hub_replay_reports_equal_then_different_then_applies(env: HubSettings) -> None:
     import datetime as dt
 
-    from streams.unit_of_work import apply_batch
+    from streams.worker.unit_of_work import apply_batch
     from tests.support.events import plan_event
     from warehouse.cohort_store import projection_settings
     from warehouse.connection import connect

@@ -9,7 +9,7 @@ import psycopg
 import pytest
 
 from streams.jsna import Cell
-from streams.unit_of_work import apply_batch
+from streams.worker.unit_of_work import apply_batch
 from tests.unit.test_cohort_projection import SETTINGS, random_history, reference
 from warehouse.cohort_store import PostgresProjectionStore, register_counts
 
@@ -88,7 +88,7 @@ def test_replay_rebuilds_equal_projections_finds_drift_and_applies_a_new_kpi_rul
 
 def test_each_table_is_compared_on_its_primary_key(warehouse_dsn: str) -> None:
     """The comparison counts exactly only while its keys are the tables' primary keys."""
-    from pipelines.replay import COMPARED_COLUMNS
+    from pipelines.replay_tables import COMPARED_COLUMNS
 
     with psycopg.connect(warehouse_dsn, autocommit=True) as conn:
         for table, (keys, _) in COMPARED_COLUMNS.items():
@@ -106,7 +106,7 @@ def test_each_table_is_compared_on_its_primary_key(warehouse_dsn: str) -> None:
 def test_the_comparison_counts_what_except_all_counts(warehouse_dsn: str) -> None:
     """Missing, extra and changed rows, a NULL against a date and a changed JSON state:
     the key join gives the counts of the plain set difference, table by table."""
-    from pipelines.replay import COMPARED_COLUMNS, _compare
+    from pipelines.replay_tables import COMPARED_COLUMNS, compare
 
     history = random_history(seed=11, people=12, events=150, days=400)
     with psycopg.connect(warehouse_dsn, autocommit=True) as conn:
@@ -115,7 +115,7 @@ def test_the_comparison_counts_what_except_all_counts(warehouse_dsn: str) -> Non
         for table in COMPARED_COLUMNS:
             conn.execute(f"CREATE TABLE compared.{table} (LIKE public.{table} INCLUDING ALL)")
             conn.execute(f"INSERT INTO compared.{table} SELECT * FROM public.{table}")
-        assert all(_compare(conn, "compared", t).equal for t in COMPARED_COLUMNS)
+        assert all(compare(conn, "compared", t).equal for t in COMPARED_COLUMNS)
 
         spans = conn.execute(
             "SELECT person_id, valid_from FROM compared.cohort_history ORDER BY 1, 2 LIMIT 4"
@@ -154,7 +154,7 @@ def test_the_comparison_counts_what_except_all_counts(warehouse_dsn: str) -> Non
                 """
             ).fetchone()
             assert row is not None
-            compared = _compare(conn, "compared", table)
+            compared = compare(conn, "compared", table)
             expected = tuple(int(n) for n in row)
             assert (
                 compared.live_rows,
@@ -162,10 +162,10 @@ def test_the_comparison_counts_what_except_all_counts(warehouse_dsn: str) -> Non
                 compared.only_live,
                 compared.only_replayed,
             ) == expected
-        history_counts = _compare(conn, "compared", "cohort_history")
+        history_counts = compare(conn, "compared", "cohort_history")
         assert (history_counts.only_live, history_counts.only_replayed) == (3, 3)
-        assert not _compare(conn, "compared", "kpi_measures").equal
-        assert _compare(conn, "compared", "person_links").equal
+        assert not compare(conn, "compared", "kpi_measures").equal
+        assert compare(conn, "compared", "person_links").equal
         conn.execute("DROP SCHEMA compared CASCADE")
 
 

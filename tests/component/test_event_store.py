@@ -7,7 +7,7 @@ import psycopg
 import pytest
 
 from schemas.manifest import ExtractManifest
-from streams.unit_of_work import apply_batch
+from streams.worker.unit_of_work import apply_batch
 from tests.support.events import plan_event
 from warehouse.connection import connect
 from warehouse.event_store import GENESIS_HASH, chain_hash, verify_chain

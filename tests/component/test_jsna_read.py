@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from hub.cli import app
 from hub.settings import HubSettings
-from streams.unit_of_work import apply_batch
+from streams.worker.unit_of_work import apply_batch
 from tests.unit.test_cohort_projection import SETTINGS, event
 from warehouse.api import create_app
 from warehouse.jsna import month_end_on_or_before

@@ -11,7 +11,7 @@ from pipelines.data_quality import plans_frame, validate_plans
 from pipelines.flows import check_event_store
 from pipelines.results import latest_run_summaries
 from schemas.manifest import ExtractManifest
-from streams.unit_of_work import apply_batch
+from streams.worker.unit_of_work import apply_batch
 from tests.support.events import plan_event
 
 REQUEST = dt.date(2026, 1, 5)

@@ -28,7 +28,7 @@ def test_an_extract_published_twice_is_counted_once_and_read_back_through_the_ap
 
     with (
         running(hub_settings, "streams", tmp_path / "worker.log"),
-        running(hub_settings, "warehouse.api", tmp_path / "api.log"),
+        running(hub_settings, "hub.api", tmp_path / "api.log"),
     ):
         first = run_hub(hub_settings, "produce", "--source", "education", str(path))
         assert first.returncode == 1, first.stderr  # some rows were refused

@@ -48,7 +48,7 @@ def test_a_killed_producer_resumes_from_its_outbox(
     extract.write_text(generate(PLANS, seed=3, faults=0).csv_text)
     with (
         running(hub_settings, "streams", tmp_path / "worker.log"),
-        running(hub_settings, "warehouse.api", tmp_path / "api.log"),
+        running(hub_settings, "hub.api", tmp_path / "api.log"),
     ):
         producer = subprocess.Popen(
             [sys.executable, "-m", "hub.cli", "produce", "--source", "education", str(extract)],

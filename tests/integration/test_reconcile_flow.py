@@ -41,7 +41,7 @@ def test_reconcile_flow_stores_its_results_and_status_reports_them(
 
     with (
         running(hub_settings, "streams", tmp_path / "worker.log"),
-        running(hub_settings, "warehouse.api", tmp_path / "api.log"),
+        running(hub_settings, "hub.api", tmp_path / "api.log"),
     ):
         produced = run_hub(hub_settings, "produce", "--source", "education", str(path))
         assert produced.returncode == 1, produced.stderr  # two faulty rows refused

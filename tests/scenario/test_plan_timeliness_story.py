@@ -64,7 +64,7 @@ def test_a_quarter_of_plans_reaches_the_commissioners_scorecard(
 
     with (
         running(hub_settings, "streams", tmp_path / "worker.log"),
-        running(hub_settings, "warehouse.api", tmp_path / "api.log"),
+        running(hub_settings, "hub.api", tmp_path / "api.log"),
     ):
         # The SEN team publishes: Dev's row is refused on line 5, and nobody sees his number.
         published = run_hub(hub_settings, "produce", "--source", "education", str(extract))

@@ -15,7 +15,7 @@ from streams.scorecard import (
     SUPPORTED_INTERNSHIPS,
     TRIBUNAL_APPEALS,
 )
-from warehouse.scorecard import ScorecardInputs, months_between
+from streams.scorecard_engine import ScorecardInputs, months_between
 
 D = dt.date
 YEAR_2025 = months_between(D(2025, 1, 1), D(2025, 12, 1))
