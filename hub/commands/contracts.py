@@ -129,7 +129,7 @@ def load_opt_outs(
     ],
 ) -> None:
     """Record the national data opt-out list as pseudonyms (the numbers are not kept)."""
-    from hub.commands.data import pseudonymiser_from
+    from hub.commands.keys import pseudonymiser_from
     from producers.identity import InvalidIdentifier, valid_nhs_number
     from warehouse.connection import WarehouseUnavailable, connect
     from warehouse.opt_out import record_opt_outs

@@ -21,6 +21,22 @@ def env(hub_settings: HubSettings, monkeypatch: pytest.MonkeyPatch) -> HubSettin
     return hub_settings
 
 
+def test_producing_scorecard_demo_keys_and_outbox_keep_their_names_and_places() -> None:
+    from typer.core import TyperGroup
+    from typer.main import get_command
+
+    hub = get_command(app)
+    assert isinstance(hub, TyperGroup)
+    names = list(hub.commands)
+    commands, groups = names.index("produce"), names.index("keys")
+    assert names[commands - 1 : commands + 4] == ["down", "produce", "scorecard", "demo", "jsna"]
+    assert names[groups - 1 : groups + 3] == ["synth", "keys", "outbox", "contracts"]
+    keys, outbox = hub.commands["keys"], hub.commands["outbox"]
+    assert isinstance(keys, TyperGroup) and isinstance(outbox, TyperGroup)
+    assert list(keys.commands) == ["init"]
+    assert list(outbox.commands) == ["status", "flush"]
+
+
 def test_keys_init_creates_a_private_key_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
