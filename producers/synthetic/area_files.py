@@ -12,6 +12,9 @@ Layout of the output directory:
 * `ground_truth.json` - the register, JSNA cells and KPIs the hub must compute
   from the clean data, and how many faulty rows of each kind it must refuse;
 * `manifest.json` - profile, seed, scale, counts and the sha256 of every file.
+
+The people and their extracts come from `area.py`, the events from `extract_events.py`
+and the figures of `ground_truth.json` from `truth.py`; this module only assembles them.
 """
 
 from __future__ import annotations
@@ -24,35 +27,17 @@ import json
 import random
 import struct
 import time
-import uuid
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from producers.ehc_plans import EHC_PLANS, PublishContext
-from producers.extract_reader import RowRefusal, decode_extract, iter_rows
 from producers.identity import Pseudonymiser
-from producers.mapped_extract import mapped_extract
-from producers.source_mapping import find_extract
-from producers.staging import EntryChecks, PublishTarget, RowConverter
-from producers.synthetic.area import (
-    AreaProfile,
-    Extracts,
-    Faults,
-    Person,
-    age_on,
-    band_of,
-    inject_faults,
-    journeys,
-    people,
-)
-from schemas.catalogue import Catalogue, default_catalogue
-
-CONTRACT_ID = "leics-send-sharing-2026"
-STATUTORY_DAYS = 140
-D = dt.date
+from producers.synthetic.area import AreaProfile, Faults, inject_faults, journeys, people
+from producers.synthetic.extract_events import converter_for, encode_extract
+from producers.synthetic.truth import kpis_from_rows, truth_from_people
+from schemas.catalogue import default_catalogue
 
 
 @dataclass(frozen=True)
@@ -64,124 +49,6 @@ class AreaSummary:
     refused_rows: int
     seconds: float
     files: dict[str, int]
-
-
-def truth(
-    profile: AreaProfile, cohort: list[Person], reference: dict[str, str], scale: float
-) -> dict[str, Any]:
-    """What the hub must find, computed from the generator's own model of each person."""
-    as_at = profile.end
-    statuses: Counter[str] = Counter()
-    cells: Counter[tuple[str, str, str]] = Counter()
-    for person in cohort:
-        status = _status(person)
-        statuses[status] += 1
-        band = band_of(age_on(person.birth_month, as_at))
-        if band is None:
-            continue
-        need = person.need if status != "UNKNOWN" else None
-        setting = person.setting
-        values = [
-            ("all", "all"),
-            ("primary_need", need or "UNKNOWN"),
-            ("age_band", band),
-            ("sex", person.sex),
-            ("ethnicity_group", person.ethnicity),
-            ("locality", reference[person.lsoa]),
-            ("setting_type", setting[0] if setting else "NONE"),
-            (
-                "placement_area",
-                ("IN_AREA" if setting[1] else "OUT_OF_AREA") if setting else "NONE",
-            ),
-        ]
-        flags = {
-            {"LOOKED_AFTER": "looked_after", "CHILD_IN_NEED": "child_in_need"}.get(
-                case_type, "early_help"
-            )
-            for case_type, opened, closed in person.cases
-            if opened <= as_at and (closed is None or closed > as_at)
-        }
-        if person.destination == "NEET":
-            flags.add("neet")
-        values += [("flag", flag) for flag in sorted(flags)]
-        for dimension, value in values:
-            cells[(status, dimension, value)] += 1
-    plans = [p for p in cohort if p.plan_issued is not None and p.request is not None]
-    on_time = [p for p in plans if (p.plan_issued - p.request).days <= STATUTORY_DAYS]  # type: ignore[operator]
-    return {
-        "as_at": as_at.isoformat(),
-        "register": dict(sorted(statuses.items())),
-        "jsna_cells": [
-            {"send_status": s, "dimension": d, "value": v, "people": n}
-            for (s, d, v), n in sorted(cells.items())
-        ],
-        "kpis": {
-            "ehcp_20_weeks_incl_exceptions": {
-                "numerator": len(on_time),
-                "denominator": len(plans),
-            },
-            "ehcp_20_weeks_excl_exceptions": {
-                "numerator": sum(1 for p in on_time if not p.exception),
-                "denominator": sum(1 for p in plans if not p.exception),
-            },
-        },
-        "population_0_25": round(profile.population_0_25 * scale),
-    }
-
-
-THERAPY_CODES = {"SLT": "salt", "OT": "ot", "PT": "physio"}
-SURVEY_KPIS = (
-    ("listened_to", "parents_feel_listened_to"),
-    ("can_find_information", "parents_can_find_information"),
-    ("improvement_noticed", "parents_notice_improvement"),
-)
-AGREEMENT = frozenset({"AGREE", "STRONGLY_AGREE"})
-COUNTED = (  # KPIs that count events: numerator 1 each, denominator from elsewhere (0)
-    (("education", "supported_internships"), "supported_internships"),
-    (("education", "tribunal_appeals_registered"), "tribunal_appeals"),
-    (("health", "personal_health_budgets"), "phb_uptake"),
-)
-
-
-def kpis_from_rows(extracts: Extracts) -> dict[str, dict[str, int]]:
-    """True numerators and denominators of the single-event KPIs, from the clean rows."""
-    totals: dict[str, list[int]] = {}
-
-    def count(kpi_id: str, met: bool, denominator: int = 1) -> None:
-        figures = totals.setdefault(kpi_id, [0, 0])
-        figures[0] += int(met)
-        figures[1] += denominator
-
-    rows = extracts.rows
-    for row in rows.get(("health", "therapy_first_appointments"), []):
-        waited = (
-            D.fromisoformat(row["APPOINTMENT_DATE"]) - D.fromisoformat(row["REFERRAL_DATE"])
-        ).days
-        count(f"therapy_{THERAPY_CODES[row['SERVICE']]}_seen_within_6_weeks", waited <= 42)
-    for row in rows.get(("education", "annual_reviews"), []):
-        count("annual_reviews_on_time", row["review_date"] <= row["due_date"])
-        count("cyp_involved_in_plans", row["young_person_involved"] == "Y")
-    for row in rows.get(("socialcare", "cases_opened"), []):
-        count("send_status_recorded_new_cases", row["send_status_recorded"] == "Y")
-    for row in rows.get(("education", "post16_destinations"), []):
-        count("post16_destination_known", row["destination"] != "NOT_KNOWN")
-        count("eet_participation", row["destination"] == "EET")
-    for row in rows.get(("voice", "survey_responses"), []):
-        for question, kpi_id in SURVEY_KPIS:
-            if row.get(question):  # an unanswered question is not counted
-                count(kpi_id, row[question].upper() in AGREEMENT)
-        if row["respondent"].upper() == "PARENT_CARER":
-            count("survey_participation", True, denominator=0)
-    for key, kpi_id in COUNTED:
-        for _ in rows.get(key, []):
-            count(kpi_id, True, denominator=0)
-    return {k: {"numerator": n, "denominator": d} for k, (n, d) in sorted(totals.items())}
-
-
-def _status(person: Person) -> str:
-    if person.status == "EHC_PLAN":
-        return "EHC_PLAN"
-    return "SEN_SUPPORT" if person.census else "UNKNOWN"
 
 
 def population_rows(
@@ -202,48 +69,6 @@ def population_rows(
     bands = (("0-4", 5), ("5-10", 6), ("11-15", 5), ("16-19", 4), ("20-25", 6))
     rows += [(year, "age_band", band, round(total * years / 26)) for band, years in bands]
     return rows
-
-
-def converter_for(source: str, extract: str, catalogue: Catalogue) -> RowConverter:
-    if (source, extract) == ("education", "ehc_plans_issued"):
-        return EHC_PLANS
-    return mapped_extract(find_extract(source, extract), catalogue)
-
-
-def encode_extract(
-    text: str,
-    source: str,
-    converter: RowConverter,
-    pseudonymiser: Pseudonymiser,
-    catalogue: Catalogue,
-    recorded_at: dt.datetime,
-) -> tuple[list[tuple[str, bytes]], list[RowRefusal]]:
-    """The extract's events as the producer would send them; refused rows alongside."""
-    from contracts.loading import shipped_contracts
-
-    schema = catalogue.latest(converter.event_type)
-    target = PublishTarget("", f"{source}.events", source, CONTRACT_ID, "E10000018")
-    checks = EntryChecks(schema, catalogue, shipped_contracts(), target, "")
-    context = PublishContext(
-        source, CONTRACT_ID, "E10000018", uuid.UUID(int=0), recorded_at, recorded_at.date()
-    )
-    _, rows = iter_rows(
-        decode_extract(text.encode()), converter.required_columns, converter.known_columns
-    )
-    values: list[tuple[str, bytes]] = []
-    refusals: list[RowRefusal] = []
-    for row in rows:
-        record = (
-            row
-            if isinstance(row, RowRefusal)
-            else converter.record_or_refusal(row, context, pseudonymiser)
-        )
-        entry = record if isinstance(record, RowRefusal) else checks.entry(record, row.line)
-        if isinstance(entry, RowRefusal):
-            refusals.append(entry)
-        else:
-            values.append((entry.event_id, entry.value))
-    return values, refusals
 
 
 def generate_area(
@@ -292,7 +117,7 @@ def generate_area(
     files["reference/population.csv"] = _csv(
         ("year", "dimension", "value", "people"), population_rows(profile, scale, r)
     )
-    expected = truth(profile, cohort, reference, scale)
+    expected = truth_from_people(profile, cohort, reference, scale)
     expected["kpis"].update(event_kpis)
     expected["faults"] = {
         "injected_rows": dict(sorted(extracts.faults.items())),

@@ -2,7 +2,8 @@
 
 Calibrated loosely on Leicestershire (seed 003): most plans issued within 20 weeks,
 a few with permitted exceptions, need types in plausible proportions. Faulty rows
-(bad check digit, missing date, a broken line) show how refusals are reported.
+(bad check digit, missing date, a broken line) show how refusals are reported. The true
+KPI values follow `definitions.py`, not the hub's own rule.
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ import io
 import random
 from dataclasses import dataclass
 
+from producers.synthetic.definitions import ehc_plan_on_time
 from producers.synthetic.nhs_numbers import synthetic_nhs_number, with_wrong_check_digit
-from streams.measures import issued_within_20_weeks
 
 HEADER = (
     "plan_reference",
@@ -75,7 +76,7 @@ def generate(
         weeks = rng.choices((rng.uniform(12, 20), rng.uniform(20.2, 40)), (0.88, 0.12))[0]
         request = issue - dt.timedelta(days=int(weeks * 7))
         exception = rng.random() < 0.05
-        on_time = issued_within_20_weeks(request, issue)
+        on_time = ehc_plan_on_time(request, issue)
         within += on_time
         exceptions += exception
         within_excl += on_time and not exception

@@ -15,12 +15,8 @@ from typer.testing import CliRunner
 from hub.cli import app
 from producers.identity import Pseudonymiser, valid_nhs_number
 from producers.synthetic.area import SMOKE, Faults
-from producers.synthetic.area_files import (
-    converter_for,
-    encode_extract,
-    generate_area,
-    read_events,
-)
+from producers.synthetic.area_files import generate_area, read_events
+from producers.synthetic.extract_events import converter_for, encode_extract
 from schemas.catalogue import default_catalogue
 from schemas.codec import decode
 from schemas.envelope import Event, event_from_record
