@@ -148,6 +148,14 @@ class Outbox:
         )
         return cursor.rowcount
 
+    def event_counts(self) -> dict[str, int]:
+        """Events held, manifests aside, by state: `pending` (staged, not yet confirmed by
+        the broker) and `acknowledged` (sent, awaiting the hub's receipt)."""
+        rows = self._db.execute(
+            "SELECT state, count(*) FROM outbox WHERE kind = 'event' GROUP BY state"
+        ).fetchall()
+        return {PENDING: 0, ACKNOWLEDGED: 0, **{state: int(count) for state, count in rows}}
+
     def status(self) -> OutboxStatus:
         counts = dict(
             self._db.execute("SELECT state, count(*) FROM outbox GROUP BY state").fetchall()

@@ -9,6 +9,7 @@ projections to what it returns, in the same transaction.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import uuid
@@ -28,6 +29,15 @@ class EventStoreRefused(RuntimeError):
     """PostgreSQL refused rows of a batch; the message names the kind of error only."""
 
 
+def _instant(value: dt.datetime) -> str:
+    """A timestamp as the chain hashes it: in UTC, the form `timestamptz` gives back.
+
+    Events decoded from Avro already carry UTC, so this changes no stored hash; it makes
+    an instant given with another offset hash the same as the row that stores it.
+    """
+    return (value.astimezone(dt.UTC) if value.tzinfo else value).isoformat()
+
+
 def canonical_bytes(event: Event) -> bytes:
     """The event as canonical JSON: what the hash chain protects."""
     document = {
@@ -35,8 +45,8 @@ def canonical_bytes(event: Event) -> bytes:
         "event_type": event.event_type,
         "schema_version": event.schema_version,
         "schema_fingerprint": event.schema_fingerprint,
-        "occurred_at": event.occurred_at.isoformat(),
-        "recorded_at": event.recorded_at.isoformat(),
+        "occurred_at": _instant(event.occurred_at),
+        "recorded_at": _instant(event.recorded_at),
         "source_system": event.source_system,
         "contract_id": event.contract_id,
         "area_code": event.area_code,
@@ -158,16 +168,29 @@ def append_new(conn: psycopg.Connection, events: Sequence[Event]) -> list[Event]
     return new
 
 
-def verify_chain(conn: psycopg.Connection) -> int | None:
-    """The sequence of the first row not linked to the row before it, or None if all are.
+_STORED_EVENT_COLUMNS = (
+    "event_id, event_type, schema_version, schema_fingerprint, occurred_at, recorded_at,"
+    " source_system, contract_id, area_code, extract_id, nhs_pseudonym, upn_pseudonym, payload"
+)
 
-    This checks the links; recomputing each row's hash from its content is the audit's job.
+
+def verify_chain(conn: psycopg.Connection) -> int | None:
+    """The sequence of the first row whose hash does not hold, or None if every row's does.
+
+    A row holds when it carries the hash of the row before it (the genesis hash for the
+    first) and its own hash is recomputed from its stored content and that link. So an
+    edited, deleted, inserted or reordered row is found, unless the rows after it were
+    rehashed too: the chain shows tampering, it does not prevent it (decision 0004).
     """
     previous = GENESIS_HASH
     with conn.transaction(), conn.cursor(name="verify_chain") as cursor:
-        cursor.execute("SELECT sequence, previous_hash, row_hash FROM events ORDER BY sequence")
-        for sequence, previous_hash, row_hash in cursor:
-            if previous_hash != previous:
+        cursor.itersize = 2000
+        cursor.execute(
+            f"SELECT sequence, previous_hash, row_hash, {_STORED_EVENT_COLUMNS}"
+            " FROM events ORDER BY sequence"
+        )
+        for sequence, previous_hash, row_hash, *content in cursor:
+            if previous_hash != previous or row_hash != chain_hash(previous, Event(*content)):
                 return int(sequence)
             previous = row_hash
     return None

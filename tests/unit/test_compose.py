@@ -1,7 +1,10 @@
-"""The production sketch in docker-compose.yml uses only settings the hub really reads."""
+"""docker-compose.yml, the production sketch: settings the hub reads, wired to its services."""
 
+import os
 from pathlib import Path
+from typing import Any
 
+import pytest
 import yaml
 
 from hub.settings import HubSettings
@@ -28,13 +31,65 @@ def test_every_hub_setting_in_compose_exists() -> None:
     assert unknown == {}
 
 
-def test_the_hub_services_are_wired_to_the_broker_and_warehouse() -> None:
-    used = hub_variables()
-    for service in ("hub-worker", "hub-api", "hub-pipelines"):
-        assert {"HUB_BROKER_HOST", "HUB_WAREHOUSE_HOST", "HUB_WAREHOUSE_PASSWORD_FILE"} <= used[
-            service
-        ]
-    assert COMPOSE["services"]["kafka"]["environment"]["KAFKA_PROCESS_ROLES"] == "broker,controller"
+def hub_services() -> dict[str, dict[str, Any]]:
+    """The services built from this repository: the hub's own processes."""
+    return {name: s for name, s in COMPOSE["services"].items() if s.get("build") == "."}
+
+
+def settings_of(service: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> HubSettings:
+    """The settings the hub builds inside this service: its environment and nothing else."""
+    for name in [name for name in os.environ if name.startswith("HUB_")]:
+        monkeypatch.delenv(name)
+    for name, value in service["environment"].items():
+        monkeypatch.setenv(name, str(value))
+    return HubSettings()
+
+
+def secret_mounted_at(path: Path | None, service: dict[str, Any]) -> str:
+    """The Docker secret the service mounts at `path` (secrets live in /run/secrets/)."""
+    assert path is not None and path.parent == Path("/run/secrets")
+    assert path.name in service.get("secrets", []) and path.name in COMPOSE["secrets"]
+    return path.name
+
+
+def waits_for(name: str) -> set[str]:
+    """Every service `name` waits for, directly or through another service."""
+    waited: set[str] = set()
+    pending = [name]
+    while pending:
+        for dependency in COMPOSE["services"][pending.pop()].get("depends_on", {}):
+            if dependency not in waited:
+                waited.add(dependency)
+                pending.append(dependency)
+    return waited
+
+
+def test_the_hub_services_are_wired_to_the_broker_and_warehouse(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    services = COMPOSE["services"]
+    assert set(hub_services()) == {"hub-migrate", "hub-worker", "hub-api", "hub-pipelines"}
+    for name, service in hub_services().items():
+        settings = settings_of(service, monkeypatch)
+
+        broker = services[settings.broker_host]["environment"]
+        assert "broker" in broker["KAFKA_PROCESS_ROLES"].split(",")
+        listeners = broker["KAFKA_ADVERTISED_LISTENERS"].split(",")
+        assert f"PLAINTEXT://{settings.broker_bootstrap}" in listeners, name
+
+        warehouse = services[settings.warehouse_host]
+        assert warehouse["image"].startswith("postgres:"), name
+        postgres = warehouse["environment"]
+        assert settings.warehouse_port == 5432, name  # the postgres image's port, unchanged
+        assert settings.warehouse_user == postgres["POSTGRES_USER"], name
+        assert settings.warehouse_database == postgres["POSTGRES_DB"], name
+        password_file = settings.warehouse_password_file
+        assert password_file == Path(postgres["POSTGRES_PASSWORD_FILE"]), name
+        secret_mounted_at(password_file, service)
+        secret_mounted_at(password_file, warehouse)
+        assert settings.warehouse_host in waits_for(name), name
+    assert settings_of(services["hub-worker"], monkeypatch).broker_host in waits_for("hub-worker")
+    assert services["kafka"]["environment"]["KAFKA_PROCESS_ROLES"] == "broker,controller"  # KRaft
 
 
 def test_no_secret_values_in_compose() -> None:
