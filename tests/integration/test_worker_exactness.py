@@ -89,7 +89,10 @@ def test_a_worker_killed_mid_stream_resumes_without_loss_or_double_counting(
     path.write_text(extract.csv_text)
     assert run_hub(hub_settings, "produce", "--source", "education", str(path)).returncode == 0
 
-    with running(hub_settings, "streams", tmp_path / "worker-1.log") as worker:
+    # batches of 500, so the kill lands with most of the extract still unapplied (with the
+    # default 5,000 the two batches in flight could hold all 6,000 and commit before it)
+    small_batches = hub_settings.model_copy(update={"streams_batch_size": 500})
+    with running(small_batches, "streams", tmp_path / "worker-1.log") as worker:
         wait_for(
             lambda: _count(hub_settings, "SELECT count(*) FROM events") > 0 or None,
             timeout=120,
