@@ -4,7 +4,9 @@ A person's history is a pure function of the *set* of their events: events are
 put in a total order (date, then a fixed rank per type, then event id) and folded
 one by one. So a late, duplicated or out-of-order event changes nothing but the
 result the full set implies, and the live register, a replay and a batch
-reference all agree by construction.
+reference all agree by construction. Person details are read for the whole history
+first (`_best_known_details`): a month of birth holds on every date, and the first
+known sex, ethnicity group and LSOA also describe the time before they were recorded.
 
 Age band is not stored: it depends on the as-at date as well as the month of
 birth, so `age_band` computes it on demand.
@@ -35,6 +37,8 @@ CASE_FLAGS = {
     "YOUTH_OFFENDING": "youth_offending",
 }
 FLAGS = (*CASE_FLAGS.values(), "elective_home_education", "missing_education", "neet")
+# Person details that can change over time (month of birth cannot: see `timeline`).
+CHANGEABLE_DETAILS = ("sex", "ethnicity_group", "lsoa_code")
 
 # Within one day, openings are applied before closings, so a same-day open and close
 # leave the case closed whatever order the partner sent them in.
@@ -239,9 +243,12 @@ def timeline(events: Iterable[Event]) -> list[Span]:
         for event_id, e in unique.items()
     )
     spans: list[Span] = []
-    state = PersonState()
+    state = _best_known_details(event for *_, event in ordered)
+    month_of_birth = state.month_of_birth
     for day, _, event_id, event in ordered:
         new_state = apply(state, event)
+        if new_state.month_of_birth != month_of_birth:  # timeless: one value for all time
+            new_state = _evolve(new_state, month_of_birth=month_of_birth)
         if spans and spans[-1].valid_from == day:
             last = spans[-1]
             spans[-1] = Span(day, None, new_state, (*last.caused_by, event_id))
@@ -252,6 +259,33 @@ def timeline(events: Iterable[Event]) -> list[Span]:
             spans.append(Span(day, None, new_state, (event_id,)))
         state = new_state
     return _merge_unchanged(spans)
+
+
+def _best_known_details(ordered: Iterable[Event]) -> PersonState:
+    """The state a person's history starts from: what their details records say of the
+    time before anything was recorded.
+
+    A month of birth is timeless: the last one recorded (a correction) holds on every
+    date, whenever it arrived. Sex, ethnicity group and LSOA can change: each starts as
+    the first value recorded (the best known value for the time before it, as SEN2 and
+    the school census do) and changes from the date of each later record only.
+    """
+    first: dict[str, str] = {}
+    month_of_birth = None
+    for event in ordered:
+        if event.event_type != "PersonDetailsRecorded":
+            continue
+        details = event.payload
+        month_of_birth = details.get("month_of_birth") or month_of_birth
+        for name in CHANGEABLE_DETAILS:
+            if details.get(name) and name not in first:
+                first[name] = details[name]
+    return PersonState(
+        month_of_birth=month_of_birth,
+        sex=first.get("sex"),
+        ethnicity_group=first.get("ethnicity_group"),
+        lsoa_code=first.get("lsoa_code"),
+    )
 
 
 def _merge_unchanged(spans: Sequence[Span]) -> list[Span]:
