@@ -25,6 +25,7 @@ app = typer.Typer(
 
 def _register_commands() -> None:
     from hub.commands import (
+        backfill,
         bench,
         contracts,
         demo,
@@ -54,6 +55,7 @@ def _register_commands() -> None:
         pipelines,
         quarantine,
         replay,
+        backfill,
         synth,
         warehouse,
         schemas,

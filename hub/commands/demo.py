@@ -1,6 +1,6 @@
 """`hub demo`: the hub end to end on one machine, for someone meeting it for the first time.
 
-It only drives other `hub` commands in turn (up, reference load, produce, scorecard, jsna,
+It only drives other `hub` commands in turn (up, reference load, backfill, scorecard, jsna,
 pipelines run) over a small synthetic area, so the demo shows exactly what a user would type.
 """
 
@@ -55,10 +55,7 @@ def demo(
     )
     _hub("reference", "load", str(area / "reference"))
     console.rule("Each partner publishes its extracts (refused rows are reported by line)")
-    for path in sorted((area / "extracts").rglob("*.csv")):
-        source, extract = path.parent.name, path.stem
-        console.print(f"[bold]{source}/{extract}[/bold]")
-        _hub("produce", "--source", source, "--extract", extract, str(path))
+    _hub("backfill", str(area / "extracts"))
     console.rule("Waiting for the stream worker to apply them")
     _wait_for_events(settings, expected)
     console.rule("The scorecard")

@@ -88,6 +88,25 @@ def produce(
     """Publish a partner extract: check, pseudonymise and send each row as an Avro event."""
     settings = HubSettings()
     converter = converter_for(source, extract)
+    try:
+        summary = publish_file(settings, source, converter, file)
+    except ExtractUnreadable as error:
+        errors.print(f"[red]{file.name}: cannot be used: {error}[/red]")
+        raise typer.Exit(EXIT_USAGE) from None
+    report_publish(summary, file.name)
+    if summary.broker_unavailable:
+        raise typer.Exit(EXIT_UNAVAILABLE)
+    if not summary.clean:
+        raise typer.Exit(EXIT_REFUSED_ROWS)
+
+
+def publish_file(
+    settings: HubSettings, source: str, converter: RowConverter, file: Path
+) -> PublishSummary:
+    """Publish one extract through the source's outbox: the path `produce` and `backfill` share.
+
+    Raises ExtractUnreadable; when no broker answers it says so and what the outbox keeps.
+    """
     target = PublishTarget(
         bootstrap=settings.broker_bootstrap,
         topic=settings.topic(SOURCE_BY_SYSTEM[source]),
@@ -97,32 +116,25 @@ def produce(
     )
     pseudonymiser = pseudonymiser_from(settings)
     outbox_path = settings.outbox_path(source)
-    try:
-        with Outbox(outbox_path) as outbox:
-            with progress_bar(file) as advance:
-                summary = publish_extract(
-                    file,
-                    target,
-                    pseudonymiser,
-                    outbox,
-                    now=dt.datetime.now(dt.UTC),
-                    on_row=advance,
-                    converter=converter,
-                )
-            waiting = outbox.status()
-    except ExtractUnreadable as error:
-        errors.print(f"[red]{file.name}: cannot be used: {error}[/red]")
-        raise typer.Exit(EXIT_USAGE) from None
-    report_publish(summary, file.name)
+    with Outbox(outbox_path) as outbox:
+        with progress_bar(file) as advance:
+            summary = publish_extract(
+                file,
+                target,
+                pseudonymiser,
+                outbox,
+                now=dt.datetime.now(dt.UTC),
+                on_row=advance,
+                converter=converter,
+            )
+        waiting = outbox.status()
     if summary.broker_unavailable:
         errors.print(
             f"[red]no broker answered at {settings.broker_bootstrap}[/red]: "
             f"{waiting.pending} events are kept in the outbox ({outbox_path}); "
             "run `hub outbox flush` once the broker is back."
         )
-        raise typer.Exit(EXIT_UNAVAILABLE)
-    if not summary.clean:
-        raise typer.Exit(EXIT_REFUSED_ROWS)
+    return summary
 
 
 @contextmanager
