@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import getpass
 from pathlib import Path
 from typing import Annotated
 
@@ -69,24 +70,47 @@ def load(
     directory: Annotated[
         Path, typer.Argument(help="A `reference/` directory, e.g. from `hub synth`.")
     ],
+    loaded_by: Annotated[
+        str | None,
+        typer.Option("--by", help="Who is loading it, for the record (default: your login)."),
+    ] = None,
 ) -> None:
-    """Load localities.csv (LSOA -> locality) and population.csv (JSNA denominators)."""
+    """Load localities.csv (LSOA -> locality) and population.csv (JSNA denominators).
+
+    The load is recorded (what, when, by whom) and every projection is rebuilt with it at
+    once, so the JSNA is as if the figures had been there from the start; a running
+    worker uses them from its next batch.
+    """
+    from pipelines.reference import apply_reference
     from warehouse.connection import WarehouseUnavailable, connect
-    from warehouse.reference import load_reference
 
     localities = _rows(directory / "localities.csv", ("lsoa_code", "locality"))
     population = _rows(directory / "population.csv", ("year", "dimension", "value", "people"))
     settings = HubSettings()
     try:
         with connect(settings.warehouse_dsn()) as conn:
-            load_reference(conn, localities, population)
+            applied = apply_reference(
+                conn,
+                localities,
+                population,
+                loaded_by=loaded_by or _login(),
+                dsn=settings.warehouse_dsn(),
+            )
     except WarehouseUnavailable as error:
         errors.print(f"[red]{error}[/red]")
         raise typer.Exit(EXIT_UNAVAILABLE) from None
     console.print(
-        f"{len(localities)} LSOAs and {len(population)} population figures loaded; "
-        "restart the worker (or `hub replay --apply`) so localities reach the JSNA"
+        f"{len(localities)} LSOAs and {len(population)} population figures loaded"
+        f" (load {applied.load_id}); the JSNA was rebuilt with them from"
+        f" {applied.rebuild.events:,} events in {applied.rebuild.seconds:.1f}s"
     )
+
+
+def _login() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no login name where it runs (a container without one)
+        return "unknown"
 
 
 def _rows(path: Path, header: tuple[str, ...]) -> list[tuple[str, ...]]:

@@ -8,11 +8,15 @@ only stores and the domain only computes; this module is where the two meet, so 
 worker's batch writer, `hub quarantine release` and `hub replay` apply events the
 same way. The idempotency record (the events table) commits with the effects, so a
 re-delivered batch changes nothing.
+
+The worker passes a `CurrentProjection`: the settings are read once the append lock is
+held, and read again from the warehouse whenever reference data was loaded since, so a
+batch is never projected with localities older than the tables it writes to.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import psycopg
@@ -20,9 +24,13 @@ import psycopg
 from schemas.envelope import Event
 from schemas.manifest import ExtractManifest
 from streams.projection import ProjectionSettings, project
-from warehouse.cohort_store import PostgresProjectionStore, record_horizon
+from warehouse.cohort_store import PostgresProjectionStore, projection_settings, record_horizon
 from warehouse.event_store import append_new, record_manifests
 from warehouse.measures import add_measures
+from warehouse.reference import reference_version
+
+# fixed settings, or a function reading them on the batch's connection
+Projection = ProjectionSettings | Callable[[psycopg.Connection], ProjectionSettings]
 
 
 @dataclass(frozen=True)
@@ -46,19 +54,35 @@ def apply_projections(
         project(PostgresProjectionStore(conn, up_to_sequence), events, projection)
 
 
+class CurrentProjection:
+    """The projection's settings as the warehouse holds them, read again after each load
+    of reference data (a new `reference_loads` id) and otherwise kept."""
+
+    def __init__(self) -> None:
+        self._settings: ProjectionSettings | None = None
+        self._version = -1
+
+    def __call__(self, conn: psycopg.Connection) -> ProjectionSettings:
+        version = reference_version(conn)
+        if self._settings is None or version != self._version:
+            self._settings, self._version = projection_settings(conn), version
+        return self._settings
+
+
 def apply_batch(
     conn: psycopg.Connection,
     events: Sequence[Event],
     manifests: Sequence[ExtractManifest] = (),
-    projection: ProjectionSettings | None = None,
+    projection: Projection | None = None,
 ) -> BatchOutcome:
     """Append new events, apply them to every view and record manifests, atomically."""
     with conn.transaction():
-        new = append_new(conn, events)
+        new = append_new(conn, events)  # holds the append lock until the transaction ends
         if new:
-            if projection is not None:
-                record_horizon(conn, projection)
-            apply_projections(conn, new, projection)
+            settings = projection(conn) if callable(projection) else projection
+            if settings is not None:
+                record_horizon(conn, settings)
+            apply_projections(conn, new, settings)
         record_manifests(conn, manifests)
     return BatchOutcome(
         appended=len(new), duplicates=len(events) - len(new), manifests=len(manifests)

@@ -39,9 +39,7 @@ from hub.processes import die_with_parent
 from schemas.catalogue import default_catalogue
 from streams.gatekeeper import Gate
 from streams.ingest import RawMessage, Refusal, SortedBatch, sort_messages
-from streams.projection import ProjectionSettings
-from streams.worker.unit_of_work import BatchOutcome, apply_batch
-from warehouse.cohort_store import projection_settings
+from streams.worker.unit_of_work import BatchOutcome, CurrentProjection, apply_batch
 from warehouse.connection import WarehouseUnavailable, connect
 from warehouse.opt_out import opted_out
 from warehouse.quarantine import quarantine
@@ -68,13 +66,11 @@ class BatchWriter:
     def __init__(self, dsn: str) -> None:
         self.dsn = dsn
         self.conn: psycopg.Connection | None = None
-        self.projection: ProjectionSettings | None = None
+        self.projection = CurrentProjection()  # reference data loaded later reaches it
 
     def _connection(self) -> psycopg.Connection:
         if self.conn is None or self.conn.closed:
             self.conn = connect(self.dsn)
-        if self.projection is None:
-            self.projection = projection_settings(self.conn)
         return self.conn
 
     def write(self, batch: SortedBatch) -> BatchOutcome:
