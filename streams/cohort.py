@@ -265,10 +265,12 @@ def _best_known_details(ordered: Iterable[Event]) -> PersonState:
     """The state a person's history starts from: what their details records say of the
     time before anything was recorded.
 
-    A month of birth is timeless: the last one recorded (a correction) holds on every
-    date, whenever it arrived. Sex, ethnicity group and LSOA can change: each starts as
-    the first value recorded (the best known value for the time before it, as SEN2 and
-    the school census do) and changes from the date of each later record only.
+    A month of birth is timeless: the one on the latest-dated record (ties by event id)
+    holds on every date, whenever it arrived; a correction is a record dated later.
+    Sex, ethnicity group and LSOA can change: each starts as the first value recorded
+    (the best known value for the time before it, as SEN2 and the school census do) and
+    changes from the date of each later record only. So the first span can show a
+    detail from a record its `caused_by` does not name.
     """
     first: dict[str, str] = {}
     month_of_birth = None

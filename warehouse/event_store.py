@@ -33,9 +33,12 @@ def _instant(value: dt.datetime) -> str:
     """A timestamp as the chain hashes it: in UTC, the form `timestamptz` gives back.
 
     Events decoded from Avro already carry UTC, so this changes no stored hash; it makes
-    an instant given with another offset hash the same as the row that stores it.
+    an instant given with another offset hash the same as the row that stores it. A
+    naive timestamp is stored as UTC (every connection sets the session's time zone to
+    UTC), so it is hashed as UTC too, and the row verifies when read back.
     """
-    return (value.astimezone(dt.UTC) if value.tzinfo else value).isoformat()
+    instant = value.astimezone(dt.UTC) if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    return instant.isoformat()
 
 
 def canonical_bytes(event: Event) -> bytes:

@@ -66,6 +66,19 @@ def test_an_instant_given_with_another_offset_still_verifies(warehouse_dsn: str)
         assert verify_chain(conn) is None
 
 
+def test_an_instant_given_without_a_time_zone_is_hashed_as_stored_and_verifies(
+    warehouse_dsn: str,
+) -> None:
+    naive = dataclasses.replace(
+        plan_event(REQUEST, dt.date(2025, 5, 1)),
+        occurred_at=dt.datetime(2025, 5, 1, 9, 30),
+        recorded_at=dt.datetime(2025, 5, 2, 0, 15),
+    )
+    with connect(warehouse_dsn) as conn:  # the session's time zone is UTC
+        apply_batch(conn, [naive])
+        assert verify_chain(conn) is None
+
+
 def test_an_edited_payload_is_found_at_its_row(warehouse_dsn: str) -> None:
     with connect(warehouse_dsn) as conn:
         rows = five_plans(conn)
