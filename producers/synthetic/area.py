@@ -381,6 +381,9 @@ def journeys(
     from producers.synthetic.voice_and_budgets import voice_and_budgets  # it builds on this module
 
     voice_and_budgets(out, cohort, profile, scale, r)
+    from producers.synthetic.advice_and_attendance import advice_and_attendance
+
+    advice_and_attendance(out, cohort, profile)  # its own random source: the rest unchanged
     return out
 
 
