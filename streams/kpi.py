@@ -207,6 +207,8 @@ class KpiResult:
             "definition": kpi.definition,
             "source": kpi.source,
             "owner": kpi.owner,
+            # with no data in the period, the feed the KPI is waiting for
+            "waiting_for": kpi.source if self.rag is Rag.NO_DATA else None,
         }
 
 

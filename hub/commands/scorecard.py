@@ -78,8 +78,11 @@ def render_scorecard(document: dict[str, object]) -> Table:
         )
         change = "-" if kpi["change_percent"] is None else f"{kpi['change_percent']:+.1f} %"
         style = rag_style[kpi["rag"]]
+        name = kpi["name"]
+        if kpi.get("waiting_for"):
+            name = f"{name}\n[dim]waiting for: {kpi['waiting_for']}[/dim]"
         table.add_row(
-            kpi["name"],
+            name,
             shown,
             figures,
             _target(kpi),

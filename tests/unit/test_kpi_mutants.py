@@ -239,6 +239,7 @@ def test_the_dictionary_a_reader_gets_carries_every_figure() -> None:
         "definition": "plans issued on time / plans issued",
         "source": "EhcPlanIssued events",
         "owner": "SEN team",
+        "waiting_for": None,
     }
 
 
@@ -249,3 +250,4 @@ def test_a_result_without_periods_reports_none_for_them() -> None:
         None,
         "no_data",
     )
+    assert figures["waiting_for"] == "EhcPlanIssued events"  # the feed it is waiting for
