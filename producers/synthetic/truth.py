@@ -139,3 +139,132 @@ def _status(person: Person) -> str:
     if person.status == "EHC_PLAN":
         return "EHC_PLAN"
     return "SEN_SUPPORT" if person.census else "UNKNOWN"
+
+
+# --- The JSNA at a past month end, from the extract rows alone -------------------------------
+# The date each extract's event happened on (its `occurred_on` in producers/mappings/).
+ROW_DATES = {
+    ("education", "assessment_requests"): "request_date",
+    ("education", "ehc_plans_issued"): "issue_date",
+    ("education", "plans_ceased"): "cease_date",
+    ("education", "sen_support_census"): "census_date",
+    ("socialcare", "cases_opened"): "opened_date",
+    ("socialcare", "cases_closed"): "closed_date",
+    ("education", "person_details"): "recorded_date",
+}
+CENSUS_STATUS = {"E": "EHC_PLAN", "K": "SEN_SUPPORT", "N": "NONE"}
+PERSON_DIMENSIONS = ("age_band", "sex", "primary_need", "locality")
+
+
+def jsna_cells_from_rows(
+    rows: dict[tuple[str, str], list[dict[str, str]]],
+    reference: dict[str, str],
+    as_at: dt.date,
+) -> dict[tuple[str, str, str], int]:
+    """(SEND status, dimension, value) -> people as at `as_at`, for `PERSON_DIMENSIONS`.
+
+    The rules, restated from docs/extracts/README.md (person details), docs/roles/
+    public-health.md, GLOSSARY.md (census codes) and domain.md section 3, applied to clean
+    rows of the `ROW_DATES` extracts (status precedence, the latest need and same-day order
+    are not written in the docs; they are the register's, as the hub's docstrings say):
+
+    * one person is every row joined by a shared NHS number or UPN (transitively); they
+      count from the date of their first row, if aged 0-25 then (or of unknown age);
+    * SEND status: EHC_PLAN while a plan is issued and not ceased (an issue and a
+      cessation on one day leave it ceased) or the latest census says `E`; otherwise the
+      latest census: `K` SEN_SUPPORT, `N` NONE; with neither, UNKNOWN;
+    * primary need: the latest recorded by a plan or census record (a plan after a census
+      record of the same day), UNKNOWN before any;
+    * age band (SEN2: 0-4, 5-10, 11-15, 16-19, 20-25) from the month of birth of the
+      latest-dated details record, whole years at `as_at`, for all of the history;
+    * sex and locality (the LSOA's, from `reference`) from the latest details record on
+      or before `as_at`, else from the first one recorded; UNKNOWN if none or not in
+      `reference`.
+    """
+    owner = _people_of(rows)
+    facts: dict[int, list[tuple[dt.date, int, str, dict[str, str]]]] = {}
+    for key, extract_rows in rows.items():
+        if key not in ROW_DATES:
+            raise ValueError(f"no rule for the extract {key}")
+        rank = {"ehc_plans_issued": 1, "plans_ceased": 2, "sen_support_census": 0}.get(key[1], 3)
+        for row in extract_rows:
+            day = dt.date.fromisoformat(row[ROW_DATES[key]])
+            facts.setdefault(owner[_ids(row)[0]], []).append((day, rank, key[1], row))
+    cells: Counter[tuple[str, str, str]] = Counter()
+    for person_facts in facts.values():
+        person_facts.sort(key=lambda fact: (fact[0], fact[1]))
+        if person_facts[0][0] > as_at:
+            continue  # not known yet
+        values = _person_on(person_facts, reference, as_at)
+        if values is not None:
+            status, breakdown = values
+            for dimension, value in breakdown:
+                cells[(status, dimension, value)] += 1
+    return dict(cells)
+
+
+def _person_on(
+    facts: list[tuple[dt.date, int, str, dict[str, str]]],
+    reference: dict[str, str],
+    as_at: dt.date,
+) -> tuple[str, list[tuple[str, str]]] | None:
+    details = [row for _, _, extract, row in facts if extract == "person_details"]
+    birth = max(details, key=lambda row: row["recorded_date"])["date_of_birth"] if details else ""
+    band = "UNKNOWN"
+    if birth:
+        found = band_of(age_on(dt.date.fromisoformat(birth).replace(day=1), as_at))
+        if found is None:
+            return None  # aged outside 0-25
+        band = found
+    plan_open, census, need = False, None, None
+    for day, _, extract, row in facts:
+        if day > as_at:
+            break
+        if extract == "ehc_plans_issued":
+            plan_open, need = True, row.get("primary_need") or need
+        elif extract == "plans_ceased":
+            plan_open = False
+        elif extract == "sen_support_census":
+            census, need = row["sen_provision"], row.get("sen_primary_need") or need
+    status = CENSUS_STATUS.get(census or "", "UNKNOWN")
+    if plan_open or census == "E":
+        status = "EHC_PLAN"
+    lsoa = _detail_on(details, "lsoa_code", as_at)
+    return status, [
+        ("age_band", band),
+        ("sex", _detail_on(details, "sex", as_at) or "UNKNOWN"),
+        ("primary_need", need or "UNKNOWN"),
+        ("locality", reference.get(lsoa, "UNKNOWN") if lsoa else "UNKNOWN"),
+    ]
+
+
+def _detail_on(details: list[dict[str, str]], name: str, as_at: dt.date) -> str | None:
+    recorded = sorted((row["recorded_date"], row[name]) for row in details if row.get(name))
+    before = [value for day, value in recorded if dt.date.fromisoformat(day) <= as_at]
+    if before:
+        return before[-1]
+    return recorded[0][1] if recorded else None
+
+
+def _ids(row: dict[str, str]) -> list[str]:
+    nhs = row.get("nhs_number") or row.get("NHS_NUMBER")
+    return [*([f"nhs:{nhs}"] if nhs else []), *([f"upn:{row['upn']}"] if row.get("upn") else [])]
+
+
+def _people_of(rows: dict[tuple[str, str], list[dict[str, str]]]) -> dict[str, int]:
+    """Identifier -> person number, joining identifiers that share a row."""
+    parent: dict[str, str] = {}
+
+    def root(item: str) -> str:
+        while parent.setdefault(item, item) != item:
+            item = parent[item]
+        return item
+
+    for extract_rows in rows.values():
+        for row in extract_rows:
+            ids = _ids(row)
+            for other in ids[1:]:
+                parent[root(other)] = root(ids[0])
+            root(ids[0])
+    numbers: dict[str, int] = {}
+    return {item: numbers.setdefault(root(item), len(numbers)) for item in parent}
