@@ -6,8 +6,6 @@ load is recorded: what, when and by whom."""
 from __future__ import annotations
 
 import datetime as dt
-import uuid
-from typing import Any
 
 import psycopg
 
@@ -15,6 +13,7 @@ from pipelines.reference import apply_reference
 from pipelines.replay import replay
 from schemas.envelope import Event
 from streams.worker.unit_of_work import CurrentProjection, apply_batch
+from tests.support.events import event
 from warehouse.cohort_store import projection_settings
 from warehouse.connection import connect
 from warehouse.reference import reference_loads
@@ -23,42 +22,24 @@ LOCALITIES = [("E01000001", "Charnwood"), ("E01000002", "Melton")]
 POPULATION = [("2024", "all", "all", "150000"), ("2025", "all", "all", "151000")]
 
 
-def _event(kind: str, day: dt.date, person: str, payload: dict[str, Any]) -> Event:
-    return Event(
-        event_id=uuid.uuid4(),
-        event_type=kind,
-        schema_version=1,
-        schema_fingerprint="00",
-        occurred_at=dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC),
-        recorded_at=dt.datetime(2026, 11, 30, tzinfo=dt.UTC),
-        source_system="education",
-        contract_id="c",
-        area_code="E10000018",
-        extract_id=None,
-        nhs_pseudonym=person,
-        upn_pseudonym=None,
-        payload=payload,
-    )
-
-
 def _child(person: str, lsoa: str, issued: dt.date) -> list[Event]:
     return [
-        _event(
+        event(
             "EhcPlanIssued",
             issued,
-            person,
             {
                 "request_date": (issued - dt.timedelta(days=100)).isoformat(),
                 "issue_date": issued.isoformat(),
                 "permitted_exception": False,
                 "primary_need": "ASD",
             },
+            nhs=person,
         ),
-        _event(
+        event(
             "PersonDetailsRecorded",
             dt.date(2026, 11, 2),
-            person,
             {"month_of_birth": "2015-04", "sex": "MALE", "lsoa_code": lsoa},
+            nhs=person,
         ),
     ]
 

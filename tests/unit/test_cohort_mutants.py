@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 
-from schemas.envelope import Event
 from streams.cohort import (
     EHC_PLAN,
     SEN_SUPPORT,
@@ -26,31 +25,12 @@ from streams.cohort import (
     state_at,
     timeline,
 )
+from tests.support.events import event
 
 D = dt.date
 # event ids in a known order, so the tie-break between same-day events is known too
 FIRST_ID = uuid.UUID(int=1)
 LAST_ID = uuid.UUID(int=2**128 - 1)
-
-
-def event(
-    kind: str, day: dt.date, payload: dict[str, Any], event_id: uuid.UUID | None = None
-) -> Event:
-    return Event(
-        event_id=event_id or uuid.uuid4(),
-        event_type=kind,
-        schema_version=1,
-        schema_fingerprint="00",
-        occurred_at=dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC),
-        recorded_at=dt.datetime(2026, 7, 1, tzinfo=dt.UTC),
-        source_system="education",
-        contract_id="c",
-        area_code="E10000018",
-        extract_id=None,
-        nhs_pseudonym="a",
-        upn_pseudonym=None,
-        payload=payload,
-    )
 
 
 DETAILS = {"month_of_birth": "2014-03", "sex": "F", "ethnicity_group": "WHITE", "lsoa_code": "E1"}

@@ -7,7 +7,6 @@ and whether the event counts as met (numerator) or only as one more case (denomi
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from typing import Any
 
 import pytest
@@ -15,26 +14,13 @@ import pytest
 from schemas.envelope import Event
 from streams.measures import MeasureDelta, _counting, contributions
 from streams.scorecard import TRIBUNAL_APPEALS
+from tests.support.events import event as any_event
 
 D = dt.date
 
 
 def event(kind: str, payload: dict[str, Any]) -> Event:
-    return Event(
-        event_id=uuid.uuid4(),
-        event_type=kind,
-        schema_version=1,
-        schema_fingerprint="00",
-        occurred_at=dt.datetime(2025, 1, 1, tzinfo=dt.UTC),
-        recorded_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
-        source_system="education",
-        contract_id="c",
-        area_code="E10000018",
-        extract_id=None,
-        nhs_pseudonym="p",
-        upn_pseudonym=None,
-        payload=payload,
-    )
+    return any_event(kind, dt.date(2025, 1, 1), payload)
 
 
 def figures(kind: str, payload: dict[str, Any]) -> list[tuple[str, dt.date, int, int]]:

@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-import uuid
 from collections import Counter
-from typing import Any
 
 import pytest
 
@@ -22,30 +20,13 @@ from schemas.envelope import Event
 from streams.cohort import state_at, timeline
 from streams.jsna import Cell, cells_from_changes, changes
 from streams.projection import InMemoryStore, ProjectionSettings, project
+from tests.support.events import event
 
 D = dt.date
 LOCALITIES = {"E01000001": "Charnwood", "E01000002": "Melton"}
 SETTINGS = ProjectionSettings(
     first_month=D(2020, 1, 1), last_month=D(2026, 11, 1), locality_of=LOCALITIES
 )
-
-
-def event(kind: str, day: dt.date, payload: dict[str, Any]) -> Event:
-    return Event(
-        event_id=uuid.uuid4(),
-        event_type=kind,
-        schema_version=1,
-        schema_fingerprint="00",
-        occurred_at=dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC),
-        recorded_at=dt.datetime(2026, 12, 1, tzinfo=dt.UTC),
-        source_system="education",
-        contract_id="c",
-        area_code="E10000018",
-        extract_id=None,
-        nhs_pseudonym="p",
-        upn_pseudonym=None,
-        payload=payload,
-    )
 
 
 def details(day: dt.date, **fields: str) -> Event:
