@@ -113,10 +113,7 @@ def generate_area(
     stream.extend(duplicates)
     r.shuffle(stream)
     files["events.bin"] = b"".join(struct.pack(">I", len(v)) + v for _, v in stream)
-    files["reference/localities.csv"] = _csv(("lsoa_code", "locality"), sorted(reference.items()))
-    files["reference/population.csv"] = _csv(
-        ("year", "dimension", "value", "people"), population_rows(profile, scale, r)
-    )
+    files.update(reference_files(reference, population_rows(profile, scale, r)))
     expected = truth_from_people(profile, cohort, reference, scale)
     expected["kpis"].update(event_kpis)
     expected["faults"] = {
@@ -148,6 +145,16 @@ def generate_area(
         seconds=time.perf_counter() - started,
         files={name: len(content) for name, content in files.items()},
     )
+
+
+def reference_files(
+    reference: dict[str, str], population: Iterable[tuple[Any, ...]]
+) -> dict[str, bytes]:
+    """The `reference/` files `hub reference load` reads, by path below the area."""
+    return {
+        "reference/localities.csv": _csv(("lsoa_code", "locality"), sorted(reference.items())),
+        "reference/population.csv": _csv(("year", "dimension", "value", "people"), population),
+    }
 
 
 def _csv(header: tuple[str, ...], rows: Iterable[tuple[Any, ...]]) -> bytes:

@@ -15,10 +15,8 @@ JSNA the rows imply at any month end is `truth.jsna_cells_from_rows`, from the r
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import datetime as dt
-import io
 import random
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,7 +30,7 @@ from producers.synthetic.area import (
     journeys,
     people,
 )
-from producers.synthetic.area_files import population_rows
+from producers.synthetic.area_files import population_rows, reference_files
 
 YEARS = 6
 # The extracts of the plan history, and the person details sent after them.
@@ -89,16 +87,9 @@ def write_history_area(area: HistoryArea, out_dir: Path) -> dict[tuple[str, str]
         path.write_text(area.extracts.csv_text((source, extract)))
         written[(source, extract)] = len(rows)
     population = population_rows(area.profile, area.scale, random.Random(0))
-    (out_dir / "reference").mkdir(parents=True, exist_ok=True)
-    for name, header, lines in (
-        ("localities", ("lsoa_code", "locality"), sorted(area.reference.items())),
-        ("population", ("year", "dimension", "value", "people"), population),
-    ):
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(header)
-        writer.writerows(lines)
-        (out_dir / "reference" / f"{name}.csv").write_text(out.getvalue())
+    for name, content in reference_files(area.reference, population).items():
+        (out_dir / name).parent.mkdir(parents=True, exist_ok=True)
+        (out_dir / name).write_bytes(content)
     return written
 
 
