@@ -55,10 +55,13 @@ def render_scorecard(document: dict[str, object]) -> Table:
         caption=f"{months}; yearly rates over the last 12; 12 mo: the last 12 months "
         "against the 12 before",
     )
-    table.add_column("KPI", ratio=1, overflow="fold", min_width=22)
-    table.add_column("Value", justify="right", no_wrap=True)
-    table.add_column("n / d", justify="right", max_width=11)  # sessions: six figures, wraps
-    for column in ("Target", "RAG", "12 mo"):
+    # 80 columns: values, six-figure session counts and yearly targets wrap rather than push
+    # the KPI names down to a word a line or the last column off the screen
+    table.add_column("KPI", ratio=1, overflow="fold", min_width=16)
+    table.add_column("Value", justify="right", max_width=8)
+    table.add_column("n / d", justify="right", max_width=11)
+    table.add_column("Target", justify="right", max_width=9)
+    for column in ("RAG", "12 mo"):
         table.add_column(column, justify="right", no_wrap=True)
     rag_style = {"green": "green", "amber": "yellow", "red": "red", "no_data": "dim"}
     perspective = None
