@@ -36,8 +36,8 @@ from streams.linkage import link
 from streams.measures import add_up
 from streams.projection import ProjectionSettings
 from streams.worker.unit_of_work import apply_projections
-from warehouse.cohort_store import EVENT_COLUMNS, event_from_row
-from warehouse.event_store import APPEND_LOCK
+from warehouse.cohort_store import event_from_row
+from warehouse.event_store import APPEND_LOCK, EVENT_COLUMNS, in_effect_sql
 from warehouse.measures import add_measures, upsert_measures
 
 BATCH_EVENTS = 5_000
@@ -162,9 +162,10 @@ def _rebuild_bulk(
     done = sum(share.events for share in folded)
     # events with no pseudonym reach no person but still count towards KPIs
     orphans = conn.execute(
-        f"SELECT {EVENT_COLUMNS} FROM public.events"
-        " WHERE sequence <= %s AND nhs_pseudonym IS NULL AND upn_pseudonym IS NULL",
-        (up_to,),
+        f"SELECT {EVENT_COLUMNS} FROM public.events e WHERE e.sequence <= %(up_to)s"
+        " AND e.nhs_pseudonym IS NULL AND e.upn_pseudonym IS NULL"
+        f" AND {in_effect_sql('e', '%(up_to)s')}",
+        {"up_to": up_to},
     ).fetchall()
     if orphans:
         with conn.transaction():

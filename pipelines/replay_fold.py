@@ -1,5 +1,6 @@
 """Replay's fold: each person's events read once, grouped by person, and folded with
-the projections' own rules.
+the projections' own rules. Only revisions in effect at the replay's sequence are read:
+a superseded revision or a withdrawal counts for nobody (`streams/revisions.py`).
 
 `fold_people` reads the event store through a server-side cursor (memory stays flat),
 joined to the rebuilt person links, and for each person runs the rules the worker
@@ -22,7 +23,8 @@ from streams.jsna import Cell, changes
 from streams.measures import MeasureDelta, add_up, contributions
 from streams.person_measures import person_contributions
 from streams.projection import ProjectionSettings
-from warehouse.cohort_store import EVENT_COLUMNS, event_from_row, state_jsonb
+from warehouse.cohort_store import event_from_row, state_jsonb
+from warehouse.event_store import EVENT_COLUMNS, in_effect_sql
 
 
 @dataclass(frozen=True)
@@ -66,10 +68,11 @@ def fold_people(
                 JOIN person_links l ON l.pseudonym = CASE
                     WHEN e.nhs_pseudonym IS NOT NULL THEN 'nhs:' || e.nhs_pseudonym
                     ELSE 'upn:' || e.upn_pseudonym END
-                WHERE e.sequence <= %s AND (hashtext(l.person_id) & 2147483647) %% %s = %s
+                WHERE e.sequence <= %(up_to)s AND {in_effect_sql("e", "%(up_to)s")}
+                  AND (hashtext(l.person_id) & 2147483647) %% %(of)s = %(index)s
                 ORDER BY l.person_id
                 """,
-                (up_to, share.of, share.index),
+                {"up_to": up_to, "of": share.of, "index": share.index},
             )
             pending = 0
             for person_id, rows in groupby(events, key=lambda row: row[0]):

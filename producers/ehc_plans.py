@@ -14,10 +14,12 @@ from typing import Any
 
 from producers.extract_reader import ExtractRow, RowRefusal
 from producers.identity import InvalidIdentifier, Pseudonymiser, valid_nhs_number, valid_upn
+from producers.revisions import WITHDRAWN_COLUMN, with_revision_ids, withdrawal_record
 
 EVENT_TYPE = "EhcPlanIssued"
+SCHEMA_VERSION = 2
 REQUIRED_COLUMNS = ("plan_reference", "nhs_number", "request_date", "issue_date")
-OPTIONAL_COLUMNS = ("upn", "permitted_exception", "primary_need")
+OPTIONAL_COLUMNS = ("upn", "permitted_exception", "primary_need", WITHDRAWN_COLUMN)
 KNOWN_COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 PRIMARY_NEEDS = frozenset(
     {"SPLD", "MLD", "SLD", "PMLD", "SEMH", "SLCN", "HI", "VI", "MSI", "PD", "ASD", "OTH", "NSA"}
@@ -75,11 +77,17 @@ def parse_flag(value: str, column: str) -> bool:
 def plan_record(
     row: ExtractRow, context: PublishContext, pseudonymiser: Pseudonymiser
 ) -> dict[str, Any]:
-    """The Avro record for one valid row, or RowInvalid / InvalidIdentifier saying why not."""
+    """The Avro record for one valid row, or RowInvalid / InvalidIdentifier saying why not.
+
+    A row with `withdrawn` = Y withdraws the plan with that reference: only the
+    reference is read, and the record is a `RecordWithdrawn` naming the plan.
+    """
     values = row.values
     reference = values["plan_reference"]
     if not reference:
         raise RowInvalid("missing_plan_reference", "plan_reference is missing")
+    if parse_flag(values.get(WITHDRAWN_COLUMN, ""), WITHDRAWN_COLUMN):
+        return withdrawal_record(EVENT_TYPE, reference, context, pseudonymiser)
     nhs_number = valid_nhs_number(values["nhs_number"])
     pupil_number = values.get("upn", "")
     upn_pseudonym = pseudonymiser.upn_pseudonym(valid_upn(pupil_number)) if pupil_number else None
@@ -93,14 +101,9 @@ def plan_record(
     if need is not None and need not in PRIMARY_NEEDS:
         raise RowInvalid("invalid_primary_need", "primary_need is not a DfE need code")
     issued_at = dt.datetime.combine(issue_date, dt.time(), tzinfo=dt.UTC)
-    return {
-        "event_id": str(
-            pseudonymiser.event_id(
-                context.contract_id, context.source_system, EVENT_TYPE, reference
-            )
-        ),
+    record = {
         "event_type": EVENT_TYPE,
-        "schema_version": 1,
+        "schema_version": SCHEMA_VERSION,
         "occurred_at": issued_at,
         "recorded_at": context.recorded_at,
         "source_system": context.source_system,
@@ -119,6 +122,7 @@ def plan_record(
         ),
         "primary_need": need,
     }
+    return with_revision_ids(record, reference, pseudonymiser)
 
 
 def record_or_refusal(

@@ -4,7 +4,8 @@ The rules follow the event schema: a date field must hold a date, an enum field 
 known code, a required field a value. Identifiers are validated (mod-11 NHS
 number, UPN check letter) and pseudonymised here, at source; a field tagged as a
 quasi-identifier with `coarsen: month` leaves as a month, never the full date.
-Refusal messages name the column, never the value.
+Refusal messages name the column, never the value. A row with `withdrawn` = Y
+withdraws the record with its reference (`producers/revisions.py`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 from producers.ehc_plans import PublishContext, RowInvalid, parse_date, parse_flag
 from producers.extract_reader import ExtractRow, RowRefusal, normalise_column
 from producers.identity import InvalidIdentifier, Pseudonymiser, valid_nhs_number, valid_upn
+from producers.revisions import WITHDRAWN_COLUMN, with_revision_ids, withdrawal_record
 from producers.source_mapping import (
     ExtractMapping,
     FieldMapping,
@@ -64,16 +66,14 @@ class MappedExtract:
         parts = [values.get(column, "") for column in self.mapping.reference]
         if not any(parts):
             raise RowInvalid("missing_reference", f"{'/'.join(self.mapping.reference)} is missing")
+        reference = "|".join(parts)
+        if parse_flag(values.get(WITHDRAWN_COLUMN, ""), WITHDRAWN_COLUMN):
+            return withdrawal_record(self.event_type, reference, context, pseudonymiser)
         subject = self._subject(values, pseudonymiser)
         occurred_on = parse_date(values.get(self.mapping.occurred_on, ""), self.mapping.occurred_on)
         if occurred_on > context.today:
             raise RowInvalid("date_in_future", f"{self.mapping.occurred_on} is in the future")
         record: dict[str, Any] = {
-            "event_id": str(
-                pseudonymiser.event_id(
-                    context.contract_id, context.source_system, self.event_type, "|".join(parts)
-                )
-            ),
             "event_type": self.event_type,
             "schema_version": self.schema_version,
             "occurred_at": dt.datetime.combine(occurred_on, dt.time(), tzinfo=dt.UTC),
@@ -86,7 +86,7 @@ class MappedExtract:
         }
         for field in self.fields:
             record[field.name] = _field_value(field, values)
-        return record
+        return with_revision_ids(record, reference, pseudonymiser)
 
     def _subject(self, values: dict[str, str], pseudonymiser: Pseudonymiser) -> dict[str, Any]:
         nhs_column, upn_column = self.mapping.nhs_number, self.mapping.upn
@@ -188,7 +188,7 @@ def mapped_extract(mapping: ExtractMapping, catalogue: Catalogue) -> MappedExtra
     if len(identifiers) == 1:
         required.append(identifiers[0])
     required += [column for column, optional in field_columns if not optional]
-    known = [*required, *identifiers, *(column for column, _ in field_columns)]
+    known = [*required, *identifiers, *(column for column, _ in field_columns), WITHDRAWN_COLUMN]
     return MappedExtract(
         event_type=mapping.event_type,
         schema_version=schema.version,

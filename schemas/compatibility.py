@@ -34,7 +34,7 @@ from avro.compatibility import (
 )
 
 from schemas.catalogue import SCHEMA_DIR
-from schemas.envelope import ENVELOPE_FIELDS
+from schemas.envelope import ENVELOPE_FIELDS, FIRST_ENVELOPE_FIELDS
 
 # Hub control messages (`ExtractPublished`) are not about a person, so they carry no envelope.
 CONTROL_NAMESPACE = "uk.nhs.send.hub.control"
@@ -174,13 +174,18 @@ def is_control_message(version: SchemaVersion) -> bool:
 
 
 def check_envelope(version: SchemaVersion) -> list[Finding]:
-    """An event schema without the shared envelope cannot be routed, deduplicated or linked."""
+    """An event schema without the shared envelope cannot be routed, deduplicated or linked.
+
+    The record id (which record an event is a revision of) is part of it from version 2;
+    a version 1 may leave it out, and its event id is then its record's id.
+    """
     if is_control_message(version):
         return []
     fields = (
         version.schema.fields_dict if isinstance(version.schema, avro.schema.RecordSchema) else {}
     )
-    missing = [name for name in ENVELOPE_FIELDS if name not in fields]
+    envelope = FIRST_ENVELOPE_FIELDS if version.version == 1 else ENVELOPE_FIELDS
+    missing = [name for name in envelope if name not in fields]
     if not missing:
         return []
     return [

@@ -21,8 +21,12 @@ ENVELOPE_FIELDS = (
     "contract_id",
     "area_code",
     "extract_id",
+    "record_id",
     "subject",
 )
+# The envelope before records had revisions: version 1 of every event type, whose event
+# id is also its record's id (docs/decisions/0015-record-revisions.md).
+FIRST_ENVELOPE_FIELDS = tuple(name for name in ENVELOPE_FIELDS if name != "record_id")
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,12 @@ class Event:
     nhs_pseudonym: str | None
     upn_pseudonym: str | None
     payload: dict[str, Any]
+    record_id: uuid.UUID | None = None  # the partner record this is a revision of (v2 on)
+
+    @property
+    def record_key(self) -> uuid.UUID:
+        """The record this event is a revision of: a version 1 event is its own record."""
+        return self.record_id or self.event_id
 
 
 def _json_value(value: Any) -> Any:
@@ -56,6 +66,7 @@ def event_from_record(record: dict[str, Any], fingerprint: bytes) -> Event:
     """Split a decoded Avro record into envelope and payload (payload values JSON-ready)."""
     subject = record["subject"]
     extract_id = record.get("extract_id")
+    record_id = record.get("record_id")
     return Event(
         event_id=uuid.UUID(str(record["event_id"])),
         event_type=record["event_type"],
@@ -70,4 +81,5 @@ def event_from_record(record: dict[str, Any], fingerprint: bytes) -> Event:
         nhs_pseudonym=subject.get("nhs_pseudonym"),
         upn_pseudonym=subject.get("upn_pseudonym"),
         payload={k: _json_value(v) for k, v in record.items() if k not in ENVELOPE_FIELDS},
+        record_id=uuid.UUID(str(record_id)) if record_id else None,
     )

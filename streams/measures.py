@@ -198,6 +198,11 @@ def add_up(deltas: Iterable[MeasureDelta]) -> list[MeasureDelta]:
     return [MeasureDelta(k, p, n, d) for (k, p), (n, d) in sorted(totals.items()) if n or d]
 
 
+def retract(deltas: Iterable[MeasureDelta]) -> list[MeasureDelta]:
+    """The deltas that take `deltas` back out (a state or a revision no longer in effect)."""
+    return [MeasureDelta(d.kpi_id, d.period, -d.numerator, -d.denominator) for d in deltas]
+
+
 def sum_contributions(events: Iterable[Event]) -> list[MeasureDelta]:
     """All events' deltas added up per (KPI, month), in a stable order."""
     return add_up(delta for event in events for delta in contributions(event))

@@ -74,7 +74,3 @@ def person_contributions(events: Iterable[Event], spans: Sequence[Span]) -> list
                 MeasureDelta(REPEAT_FIXED_TERM_EXCLUSIONS.id, month_of(day), int(with_send), 1)
             )
     return deltas
-
-
-def retract(deltas: Iterable[MeasureDelta]) -> list[MeasureDelta]:
-    return [MeasureDelta(d.kpi_id, d.period, -d.numerator, -d.denominator) for d in deltas]

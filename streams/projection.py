@@ -8,12 +8,17 @@ The storage is behind `ProjectionStore`, so the same code runs on PostgreSQL (th
 worker and `hub replay`) and in memory (the reference the tests compare with).
 
 Only events the event store has just accepted may be passed in: idempotency is the
-event store's job, so a re-delivered event never reaches this code twice.
+event store's job, so a re-delivered event never reaches this code twice. A new event
+that corrects or withdraws a record (`streams/revisions.py`) takes the record's earlier
+revision out of its person's history: the store returns only revisions in effect, and
+the revision that went out of effect is retracted from the person it counted for, who
+may be another person if the correction changed the identifiers.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -23,8 +28,9 @@ from schemas.envelope import Event
 from streams.cohort import Span, timeline
 from streams.jsna import Cell, contribution_delta, total
 from streams.linkage import link, pseudonym_keys
-from streams.measures import MeasureDelta, add_up
-from streams.person_measures import person_contributions, reads_any, retract
+from streams.measures import MeasureDelta, add_up, retract
+from streams.person_measures import person_contributions, reads_any
+from streams.revisions import RevisionChange, in_effect, revision_change
 
 
 class ProjectionStore(Protocol):
@@ -35,7 +41,12 @@ class ProjectionStore(Protocol):
         ...
 
     def events_with(self, pseudonyms: frozenset[str]) -> list[Event]:
-        """Every stored event carrying any of these pseudonyms (including the new ones)."""
+        """Every stored event in effect carrying any of these pseudonyms (including the
+        new ones): no superseded revision, no withdrawal."""
+        ...
+
+    def revisions(self, records: frozenset[uuid.UUID]) -> list[Event]:
+        """Every stored revision of these records (superseded ones and withdrawals too)."""
         ...
 
     def histories(self, person_ids: Iterable[str]) -> dict[str, list[Span]]: ...
@@ -74,11 +85,27 @@ class ProjectionOutcome:
     measures_changed: int = 0
 
 
+def changed_revisions(store: ProjectionStore, new_events: Sequence[Event]) -> RevisionChange:
+    """Which revisions `new_events` bring into effect and take out of it."""
+    records = frozenset(event.record_key for event in new_events)
+    return revision_change(store.revisions(records), new_events)
+
+
 def project(
-    store: ProjectionStore, new_events: Sequence[Event], settings: ProjectionSettings
+    store: ProjectionStore,
+    new_events: Sequence[Event],
+    settings: ProjectionSettings,
+    change: RevisionChange | None = None,
 ) -> ProjectionOutcome:
-    """Bring the register and the JSNA cells up to date with `new_events`."""
-    groups = [keys for keys in (pseudonym_keys(e) for e in new_events) if keys]
+    """Bring the register and the JSNA cells up to date with `new_events`.
+
+    `change` is what the events did to their records' revisions, if the caller has
+    worked it out already (`changed_revisions` otherwise).
+    """
+    change = changed_revisions(store, new_events) if change is None else change
+    groups = [
+        keys for keys in (pseudonym_keys(e) for e in [*new_events, *change.retracted]) if keys
+    ]
     if not groups:
         return ProjectionOutcome(0, 0, 0)
     touched = frozenset().union(*groups)
@@ -94,13 +121,19 @@ def project(
     old_events: dict[str, list[Event]] = {pid: [] for pid in known}
     # Every stored event with a pseudonym was linked when it was appended, so the store
     # holds nothing for a pseudonym no link names but the new events themselves: those
-    # are taken as they are, and only known people's events are read back.
-    unread = [e for e in new_events if (keys := pseudonym_keys(e)) and not keys & old_owner.keys()]
+    # in effect are taken as they are, and only known people's events are read back.
+    unread = [
+        e for e in change.applied if (keys := pseudonym_keys(e)) and not keys & old_owner.keys()
+    ]
     stored = store.events_with(frozenset(old_owner)) if old_owner else []
     for event in [*stored, *unread]:
         key = next(iter(pseudonym_keys(event)))
         events_by_person[owner[key]].append(event)
         if event.event_id not in fresh and key in old_owner:
+            old_events[old_owner[key]].append(event)
+    for event in change.retracted:  # no longer in effect, so no longer read back
+        keys = pseudonym_keys(event)
+        if keys and (key := next(iter(keys))) in old_owner:
             old_events[old_owner[key]].append(event)
     old = store.histories([*known, *affected])
     new = {pid: timeline(events) for pid, events in events_by_person.items()}
@@ -134,6 +167,7 @@ class InMemoryStore:
     """A ProjectionStore in dictionaries: the tests' reference and the replay's scratch."""
 
     events: dict[str, Event] = field(default_factory=dict)
+    records: dict[uuid.UUID, list[Event]] = field(default_factory=dict)
     links: dict[str, str] = field(default_factory=dict)
     people: dict[str, list[Span]] = field(default_factory=dict)
     cells: Counter[Cell] = field(default_factory=Counter)
@@ -146,6 +180,7 @@ class InMemoryStore:
             key = str(event.event_id)
             if key not in self.events:
                 self.events[key] = event
+                self.records.setdefault(event.record_key, []).append(event)
                 new.append(event)
         return new
 
@@ -154,7 +189,16 @@ class InMemoryStore:
         return {pid: frozenset(p for p, owner in self.links.items() if owner == pid) for pid in ids}
 
     def events_with(self, pseudonyms: frozenset[str]) -> list[Event]:
-        return [e for e in self.events.values() if pseudonym_keys(e) & pseudonyms]
+        return [
+            e for e in self.events.values() if pseudonym_keys(e) & pseudonyms and self._in_effect(e)
+        ]
+
+    def _in_effect(self, event: Event) -> bool:
+        current = in_effect(self.records.get(event.record_key, []))
+        return current is not None and current.event_id == event.event_id
+
+    def revisions(self, records: frozenset[uuid.UUID]) -> list[Event]:
+        return [e for key in records for e in self.records.get(key, [])]
 
     def histories(self, person_ids: Iterable[str]) -> dict[str, list[Span]]:
         return {pid: self.people[pid] for pid in person_ids if pid in self.people}

@@ -8,6 +8,7 @@ at all. Person histories are replaced whole; JSNA cells receive deltas.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -21,12 +22,8 @@ from streams.cohort import PersonState, Span
 from streams.jsna import Cell
 from streams.measures import MeasureDelta
 from streams.projection import ProjectionSettings
+from warehouse.event_store import EVENT_COLUMNS, in_effect_sql, revisions_of
 from warehouse.measures import upsert_measures
-
-EVENT_COLUMNS = (
-    "event_id, event_type, schema_version, schema_fingerprint, occurred_at, recorded_at,"
-    " source_system, contract_id, area_code, extract_id, nhs_pseudonym, upn_pseudonym, payload"
-)
 
 
 def event_from_row(row: tuple[Any, ...]) -> Event:
@@ -82,19 +79,23 @@ class PostgresProjectionStore:
         nhs = [p[4:] for p in pseudonyms if p.startswith("nhs:")]
         upn = [p[4:] for p in pseudonyms if p.startswith("upn:")]
         limit = self.up_to_sequence
+        in_effect = in_effect_sql("events", "%(limit)s")
         rows = self.conn.execute(
             f"""
             SELECT {EVENT_COLUMNS} FROM events
             WHERE nhs_pseudonym = ANY(%(nhs)s)
-              AND (%(limit)s::bigint IS NULL OR sequence <= %(limit)s)
+              AND (%(limit)s::bigint IS NULL OR sequence <= %(limit)s) AND {in_effect}
             UNION
             SELECT {EVENT_COLUMNS} FROM events
             WHERE upn_pseudonym = ANY(%(upn)s)
-              AND (%(limit)s::bigint IS NULL OR sequence <= %(limit)s)
+              AND (%(limit)s::bigint IS NULL OR sequence <= %(limit)s) AND {in_effect}
             """,
             {"nhs": nhs, "upn": upn, "limit": limit},
         ).fetchall()
         return [event_from_row(row) for row in rows]
+
+    def revisions(self, records: frozenset[uuid.UUID]) -> list[Event]:
+        return [r.event for r in revisions_of(self.conn, records, self.up_to_sequence)]
 
     def histories(self, person_ids: Iterable[str]) -> dict[str, list[Span]]:
         rows = self.conn.execute(

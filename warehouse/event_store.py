@@ -2,9 +2,12 @@
 
 `append_new` appends the events of a batch not yet stored (each row carrying the hash
 of the one before it) and returns them; events already in the store are skipped by
-`event_id`, so a re-delivered or re-published batch changes nothing. It stores and
-nothing else: the caller's unit of work (`streams/worker/unit_of_work.py`) applies the
-projections to what it returns, in the same transaction.
+`event_id`, so a re-delivered or re-published batch changes nothing. An event revising
+a record already stored (a correction or a withdrawal) is appended like any other, and
+the supersession it causes is recorded in `event_supersessions` (the rule is
+`streams.revisions`). It stores and nothing else: the caller's unit of work
+(`streams/worker/unit_of_work.py`) applies the projections to what it returns, in the
+same transaction.
 """
 
 from __future__ import annotations
@@ -13,13 +16,15 @@ import datetime as dt
 import hashlib
 import json
 import uuid
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterable, Sequence
 
 import psycopg
 from psycopg.types.json import Jsonb
 
 from schemas.envelope import Event
 from schemas.manifest import ExtractManifest
+from streams.revisions import Revision, supersessions
 
 GENESIS_HASH = "0" * 64
 APPEND_LOCK = 7_204_311  # advisory lock id serialising appends to the hash chain
@@ -42,8 +47,12 @@ def _instant(value: dt.datetime) -> str:
 
 
 def canonical_bytes(event: Event) -> bytes:
-    """The event as canonical JSON: what the hash chain protects."""
-    document = {
+    """The event as canonical JSON: what the hash chain protects.
+
+    The record id is in it when the event has one (version 2 on), so which record an
+    event revises is covered by the chain; a version 1 event hashes as it always did.
+    """
+    document: dict[str, object] = {
         "event_id": str(event.event_id),
         "event_type": event.event_type,
         "schema_version": event.schema_version,
@@ -58,6 +67,8 @@ def canonical_bytes(event: Event) -> bytes:
         "upn_pseudonym": event.upn_pseudonym,
         "payload": event.payload,
     }
+    if event.record_id is not None:
+        document["record_id"] = str(event.record_id)
     return json.dumps(document, sort_keys=True, separators=(",", ":")).encode("utf-8")
 
 
@@ -102,6 +113,7 @@ def _append(conn: psycopg.Connection, events: Sequence[Event]) -> None:
                 event.nhs_pseudonym,
                 event.upn_pseudonym,
                 Jsonb(event.payload),
+                event.record_id,
                 previous,
                 current,
             )
@@ -110,7 +122,7 @@ def _append(conn: psycopg.Connection, events: Sequence[Event]) -> None:
     columns = (
         "event_id, event_type, schema_version, schema_fingerprint, occurred_at, recorded_at,"
         " source_system, contract_id, area_code, extract_id, nhs_pseudonym, upn_pseudonym,"
-        " payload, previous_hash, row_hash"
+        " payload, record_id, previous_hash, row_hash"
     )
     # COPY keeps the rows' order, so sequence numbers follow the hash chain
     try:
@@ -168,13 +180,85 @@ def append_new(conn: psycopg.Connection, events: Sequence[Event]) -> list[Event]
     new = _new_events(conn, events)
     if new:
         _append(conn, new)
+        _record_supersessions(conn, new)
     return new
 
 
-_STORED_EVENT_COLUMNS = (
+# the columns an `Event` is built from, in its fields' order
+EVENT_COLUMNS = (
     "event_id, event_type, schema_version, schema_fingerprint, occurred_at, recorded_at,"
-    " source_system, contract_id, area_code, extract_id, nhs_pseudonym, upn_pseudonym, payload"
+    " source_system, contract_id, area_code, extract_id, nhs_pseudonym, upn_pseudonym, payload,"
+    " record_id"
 )
+
+
+def revisions_of(
+    conn: psycopg.Connection, records: Iterable[uuid.UUID], up_to: int | None = None
+) -> list[Revision]:
+    """Every stored revision of these records (up to a sequence), superseded or not."""
+    keys = list(set(records))
+    if not keys:
+        return []
+    rows = conn.execute(
+        f"SELECT sequence, {EVENT_COLUMNS} FROM events"
+        " WHERE coalesce(record_id, event_id) = ANY(%(keys)s)"
+        " AND (%(limit)s::bigint IS NULL OR sequence <= %(limit)s)",
+        {"keys": keys, "limit": up_to},
+    ).fetchall()
+    return [Revision(int(row[0]), Event(*row[1:])) for row in rows]
+
+
+def in_effect_sql(alias: str, limit: str) -> str:
+    """SQL true for a row of `events` (as `alias`) in effect as at the sequence `limit`
+    (a placeholder; NULL means now): not a withdrawal, not superseded by then."""
+    return (
+        f"{alias}.event_type <> 'RecordWithdrawn' AND NOT EXISTS ("
+        f"SELECT 1 FROM public.event_supersessions s WHERE s.event_id = {alias}.event_id"
+        f" AND ({limit}::bigint IS NULL OR s.sequence <= {limit}))"
+    )
+
+
+def earlier_revisions(
+    conn: psycopg.Connection, events: Sequence[Event], up_to: int | None = None
+) -> list[Event]:
+    """The other stored revisions of these events' records (up to a sequence): none at all
+    for a record sent once, which is nearly every record."""
+    if not events:
+        return []
+    rows = conn.execute(
+        f"SELECT {EVENT_COLUMNS} FROM events"
+        " WHERE coalesce(record_id, event_id) = ANY(%(keys)s) AND NOT event_id = ANY(%(ids)s)"
+        " AND (%(limit)s::bigint IS NULL OR sequence <= %(limit)s)",
+        {
+            "keys": list({event.record_key for event in events}),
+            "ids": [event.event_id for event in events],
+            "limit": up_to,
+        },
+    ).fetchall()
+    return [Event(*row) for row in rows]
+
+
+def _record_supersessions(conn: psycopg.Connection, new: Sequence[Event]) -> None:
+    """Index the supersessions the new events cause, in the same transaction.
+
+    Only records with more than one revision can have any: those are read back whole
+    (with sequence numbers), and the supersessions their arrivals imply are inserted;
+    those already recorded stay.
+    """
+    in_batch = Counter(event.record_key for event in new)
+    revised = {e.record_key for e in earlier_revisions(conn, new)}
+    revised |= {key for key, revisions in in_batch.items() if revisions > 1}
+    if not revised:
+        return
+    found = supersessions(revisions_of(conn, revised))
+    if not found:
+        return
+    with conn.cursor() as cursor:
+        cursor.executemany(
+            "INSERT INTO event_supersessions (event_id, record_key, superseded_by, sequence)"
+            " VALUES (%s, %s, %s, %s) ON CONFLICT (event_id) DO NOTHING",
+            [(s.event_id, s.record_key, s.superseded_by, s.sequence) for s in found],
+        )
 
 
 def verify_chain(conn: psycopg.Connection) -> int | None:
@@ -189,7 +273,7 @@ def verify_chain(conn: psycopg.Connection) -> int | None:
     with conn.transaction(), conn.cursor(name="verify_chain") as cursor:
         cursor.itersize = 2000
         cursor.execute(
-            f"SELECT sequence, previous_hash, row_hash, {_STORED_EVENT_COLUMNS}"
+            f"SELECT sequence, previous_hash, row_hash, {EVENT_COLUMNS}"
             " FROM events ORDER BY sequence"
         )
         for sequence, previous_hash, row_hash, *content in cursor:

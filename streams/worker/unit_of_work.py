@@ -1,9 +1,11 @@
 """One unit of work per batch: store the new events, then bring every view up to date.
 
 Two steps in one PostgreSQL transaction: the event store appends the events it has
-not seen (`warehouse.event_store.append_new`), then the projections are applied to
-exactly those (`apply_projections`: the single-event KPI measures, and with
-`ProjectionSettings` the cohort register, JSNA cells and person measures). Storage
+not seen (`warehouse.event_store.append_new`, which also records the supersessions a
+correction or withdrawal causes), then the projections are applied to exactly those
+(`apply_projections`: the single-event KPI measures, and with `ProjectionSettings` the
+cohort register, JSNA cells and person measures). A revision that went out of effect
+has its contribution retracted and the one that came in added (`streams.revisions`). Storage
 only stores and the domain only computes; this module is where the two meet, so the
 worker's batch writer, `hub quarantine release` and `hub replay` apply events the
 same way. The idempotency record (the events table) commits with the effects, so a
@@ -23,10 +25,12 @@ import psycopg
 
 from schemas.envelope import Event
 from schemas.manifest import ExtractManifest
+from streams.measures import add_up, retract, sum_contributions
 from streams.projection import ProjectionSettings, project
+from streams.revisions import revision_change
 from warehouse.cohort_store import PostgresProjectionStore, projection_settings, record_horizon
-from warehouse.event_store import append_new, record_manifests
-from warehouse.measures import add_measures
+from warehouse.event_store import append_new, earlier_revisions, record_manifests
+from warehouse.measures import upsert_measures
 from warehouse.reference import reference_version
 
 # fixed settings, or a function reading them on the batch's connection
@@ -49,9 +53,18 @@ def apply_projections(
 ) -> None:
     """Apply events just accepted by the event store to the views (inside the caller's
     transaction). `up_to_sequence` makes the register read the store as it was then."""
-    add_measures(conn, events)
+    change = revision_change(earlier_revisions(conn, events, up_to_sequence), events)
+    upsert_measures(
+        conn,
+        add_up(
+            [
+                *sum_contributions(change.applied),
+                *retract(sum_contributions(change.retracted)),
+            ]
+        ),
+    )
     if projection is not None:
-        project(PostgresProjectionStore(conn, up_to_sequence), events, projection)
+        project(PostgresProjectionStore(conn, up_to_sequence), events, projection, change)
 
 
 class CurrentProjection:

@@ -130,15 +130,16 @@ def forge_in_a_gap(conn: psycopg.Connection, *, rehash: bool) -> tuple[int, int]
         "SELECT previous_hash FROM events WHERE sequence = %s", (after,)
     ).fetchone()
     forged = plan_event(REQUEST, dt.date(2025, 5, 2))  # one more plan issued on time
-    content = (*dataclasses.astuple(forged)[:-1], Jsonb(forged.payload))
+    fields = dataclasses.astuple(forged)
+    content = (*fields[:12], Jsonb(forged.payload), forged.record_id)
     row_hash = chain_hash(linked_to, forged) if rehash else expected_by_next
     with tampering(conn):
         conn.execute(
             "INSERT INTO events (sequence, event_id, event_type, schema_version,"
             " schema_fingerprint, occurred_at, recorded_at, source_system, contract_id,"
-            " area_code, extract_id, nhs_pseudonym, upn_pseudonym, payload, previous_hash,"
-            " row_hash) OVERRIDING SYSTEM VALUE VALUES"
-            " (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            " area_code, extract_id, nhs_pseudonym, upn_pseudonym, payload, record_id,"
+            " previous_hash, row_hash) OVERRIDING SYSTEM VALUE VALUES"
+            " (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
             (gap, *content, linked_to, row_hash),
         )
     return gap, after

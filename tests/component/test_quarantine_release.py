@@ -20,29 +20,30 @@ from streams.worker.release import NotQuarantined, release
 from warehouse.quarantine import count_by_reason, quarantine
 
 
-def _plan_v2(tmp_path: Path) -> Catalogue:
+def _plan_v3(tmp_path: Path) -> Catalogue:
     """A newer EhcPlanIssued the hub's catalogue does not know yet (one optional field more)."""
-    definition = json.loads((SCHEMA_DIR / "ehc_plan_issued.v1.avsc").read_text())
-    definition["version"] = 2
+    definition = json.loads((SCHEMA_DIR / "ehc_plan_issued.v2.avsc").read_text())
+    definition["version"] = 3
     definition["fields"].append({"name": "review_due", "type": ["null", "string"], "default": None})
-    path = tmp_path / "ehc_plan_issued.v2.avsc"
+    path = tmp_path / "ehc_plan_issued.v3.avsc"
     path.write_text(json.dumps(definition))
     return Catalogue((*default_catalogue().schemas, load_schema(path)))
 
 
-def _v2_message(catalogue: Catalogue) -> tuple[bytes, str]:
+def _v3_message(catalogue: Catalogue) -> tuple[bytes, str]:
     pseudonymiser = Pseudonymiser(b"k" * 32, "key-1")
     event_id = str(uuid.uuid4())
     record = {
         "event_id": event_id,
         "event_type": "EhcPlanIssued",
-        "schema_version": 2,
+        "schema_version": 3,
         "occurred_at": dt.datetime(2026, 3, 2, tzinfo=dt.UTC),
         "recorded_at": dt.datetime(2026, 3, 3, tzinfo=dt.UTC),
         "source_system": "education",
         "contract_id": "leics-send-sharing-2026",
         "area_code": "E10000018",
         "extract_id": None,
+        "record_id": None,
         "subject": {
             "nhs_pseudonym": pseudonymiser.nhs_pseudonym(synthetic_nhs_number(random.Random(1))),
             "upn_pseudonym": None,
@@ -58,8 +59,8 @@ def _v2_message(catalogue: Catalogue) -> tuple[bytes, str]:
 
 
 def test_a_message_is_released_once_its_schema_is_known(warehouse_dsn: str, tmp_path: Path) -> None:
-    newer = _plan_v2(tmp_path)
-    data, event_id = _v2_message(newer)
+    newer = _plan_v3(tmp_path)
+    data, event_id = _v3_message(newer)
     with psycopg.connect(warehouse_dsn, autocommit=True) as conn:
         quarantine(conn, [("education.events", 1, 40, "schema_unknown", "fingerprint", data)])
         [message_id] = [r[0] for r in conn.execute("SELECT id FROM quarantined_messages")]
@@ -72,7 +73,7 @@ def test_a_message_is_released_once_its_schema_is_known(warehouse_dsn: str, tmp_
         released = release(conn, message_id, newer, settings)
         assert released.released and released.event_id == event_id
         stored = conn.execute("SELECT event_type, schema_version FROM events").fetchall()
-        assert stored == [("EhcPlanIssued", 2)]
+        assert stored == [("EhcPlanIssued", 3)]
         assert count_by_reason(conn) == {}
         kpi = conn.execute("SELECT sum(denominator) FROM kpi_measures").fetchone()
         assert kpi is not None and kpi[0] > 0

@@ -61,7 +61,9 @@ def test_the_shipped_contract_loads_and_matches_the_catalogue() -> None:
     assert contract.disclosure_control.suppress_below == 5
     published = {t for p in contract.permissions for t in p.event_types}
     partner_types = {s.name for s in CATALOGUE.schemas} - {"ExtractPublished"}
-    assert published == partner_types  # every event type has exactly the party that owns it
+    assert published == partner_types  # every event type has a party that owns it
+    # and every party that publishes may withdraw what it sent
+    assert all("RecordWithdrawn" in p.event_types for p in contract.permissions)
 
 
 @pytest.mark.parametrize(
@@ -115,7 +117,7 @@ def test_permissions_naming_unknown_parties_types_or_fields_are_refused(tmp_path
 def test_an_event_within_the_contract_is_accepted_with_the_version_it_was_decided_under() -> None:
     decision = decide(candidate(), shipped_contracts(), CATALOGUE)
     assert decision.accepted
-    assert (decision.contract_id, decision.contract_version) == ("leics-send-sharing-2026", 1)
+    assert (decision.contract_id, decision.contract_version) == ("leics-send-sharing-2026", 2)
 
 
 @pytest.mark.parametrize(
@@ -168,7 +170,7 @@ def test_a_contract_change_decides_new_events_and_leaves_earlier_decisions_alone
     revised = {"leics-send-sharing-2026": Contract.model_validate(data)}
     later = decide(candidate(), revised, CATALOGUE)
     assert later.reason is Reason.UNKNOWN_PARTY and later.contract_version == 2
-    assert earlier.accepted and earlier.contract_version == 1  # a decision is never re-taken
+    assert earlier.accepted and earlier.contract_version == 2  # a decision is never re-taken
 
 
 def test_a_candidate_is_read_from_an_avro_record() -> None:
@@ -278,7 +280,7 @@ def test_a_repeated_key_is_refused_because_yaml_would_keep_only_the_last(tmp_pat
             "sources: [police]",
             "unknown party 'police'",
         ),
-        ("version: 1", "version: 1\nshoe_size: 9", "shoe_size", "shoe_size", "Extra inputs"),
+        ("version: 2", "version: 2\nshoe_size: 9", "shoe_size", "shoe_size", "Extra inputs"),
         ("  years: 8\n", "", "retention.years", "retention:", "Field required"),
         ("  article_9:\n", "  article_9: []\n  x:\n", "lawful_basis.article_9", "[]", "at least 1"),
     ],
@@ -327,7 +329,7 @@ def test_values_in_a_broken_contract_are_never_quoted(tmp_path: Path) -> None:
     nhs_number = "9434765919"
     text = shipped_with("area_code: E10000018", f"area_code: {nhs_number}")
     text = text.replace("valid_from: 2026-01-01", f"valid_from: {nhs_number}")
-    text = text.replace("version: 1", f"version: '{nhs_number}x'")
+    text = text.replace("version: 2", f"version: '{nhs_number}x'")
     refused = load_text(tmp_path, text)
     assert len(refused.problems) == 3
     assert nhs_number not in str(refused)
@@ -474,7 +476,7 @@ def test_the_decision_is_pure_and_never_names_the_subject(
     assert subject not in first.detail and subject[:10] not in first.detail
     assert first.accepted == (first.reason is Reason.ACCEPTED)
     if first.reason is not Reason.SCHEMA_UNKNOWN and first.reason is not Reason.UNKNOWN_CONTRACT:
-        assert first.contract_version == 1
+        assert first.contract_version == 2
 
 
 # --- the command line -----------------------------------------------------------------
@@ -485,7 +487,7 @@ runner = CliRunner()
 def test_contracts_check_passes_the_shipped_contracts_and_shows_them() -> None:
     checked = runner.invoke(app, ["contracts", "check"])
     assert checked.exit_code == 0, checked.output
-    assert "leics-send-sharing-2026 v1 is valid" in checked.output
+    assert "leics-send-sharing-2026 v2 is valid" in checked.output
     shown = runner.invoke(app, ["contracts", "show", "leics-send-sharing-2026"])
     assert shown.exit_code == 0 and "9(2)(h) health or social care" in shown.output
     assert runner.invoke(app, ["contracts", "show", "nope"]).exit_code == 2
@@ -499,7 +501,7 @@ def test_contracts_check_lists_each_problem_and_exits_1(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "broken.yaml: 1 problem(s)" in result.output
     assert "health: SendFlagSet has no field shoe_size" in result.output
-    assert "good.yaml: leics-send-sharing-2026 v1 is valid" in result.output
+    assert "good.yaml: leics-send-sharing-2026 v2 is valid" in result.output
     twice = runner.invoke(app, ["contracts", "check", str(SHIPPED), str(SHIPPED)])
     assert twice.exit_code == 1 and "already used by" in twice.output
     assert runner.invoke(app, ["contracts", "check", str(tmp_path / "none")]).exit_code == 1

@@ -21,6 +21,7 @@ import datetime as dt
 from producers.ehc_plans import PublishContext, plan_record
 from producers.extract_reader import ExtractRow
 from producers.identity import Pseudonymiser, valid_nhs_number, valid_upn
+from producers.revisions import content_digest
 
 TEST_KEY = b"TEST KEY for golden vectors only, never used for real data"
 NHS_NUMBER = "9990000018"
@@ -37,8 +38,17 @@ NHS_PSEUDONYM = "3d9924404070fd458e9baaeb3e74239cea9d23e868b4ab30099adab31d05265
 # HMAC-SHA256(TEST_KEY, "upn:Y855000014001"), hex
 UPN_PSEUDONYM = "ba59b6bcb84d40257e2fe8c7666f2354580e2403773986e6266430a1d990db30"
 # HMAC-SHA256(TEST_KEY, "event:leics-send-sharing-2026|education|EhcPlanIssued|TEST-PLAN-0001"),
-# first 16 bytes as a version-5 UUID, hex
+# first 16 bytes as a version-5 UUID, hex: the plan's record id (its event id before records
+# had revisions, so a plan sent then is the same record now)
 EVENT_ID = "ff9cb09fbc445c25a3ef1043aabfca56"
+# The row's content as canonical JSON (top-level empty fields left out, keys sorted):
+# {"issue_date":"2025-05-01","occurred_at":"2025-05-01T00:00:00+00:00",
+#  "permitted_exception":false,"request_date":"2025-01-06","subject":{"key_id":"key-test",
+#  "nhs_pseudonym":NHS_PSEUDONYM,"upn_pseudonym":UPN_PSEUDONYM}}, whose SHA-256 is
+CONTENT_DIGEST = "eb7b1a3b1c46ac195bf991178e05c0bf01579db67fc349ce19686d01db70834c"
+# HMAC-SHA256(TEST_KEY, "event:...|TEST-PLAN-0001|revision:" + CONTENT_DIGEST), as above:
+# this revision's event id (docs/extracts/ehc-plans-issued.md, "Corrections")
+REVISION_EVENT_ID = "e1cd849fee8451999af04f55320c8b79"
 # HMAC-SHA256(TEST_KEY, b"extract:" + EXTRACT), first 16 bytes as a version-5 UUID, hex
 EXTRACT_ID = "79daef4b3d2d522d8d5988bc5c9952f8"
 
@@ -93,7 +103,9 @@ def test_a_plan_row_is_published_under_the_golden_ids_and_pseudonyms() -> None:
         },
     )
     record = plan_record(row, context, PSEUDONYMISER)
-    assert record["event_id"].replace("-", "") == EVENT_ID
+    assert record["record_id"].replace("-", "") == EVENT_ID
+    assert content_digest(record) == CONTENT_DIGEST
+    assert record["event_id"].replace("-", "") == REVISION_EVENT_ID
     assert record["extract_id"].replace("-", "") == EXTRACT_ID
     assert record["subject"]["nhs_pseudonym"] == NHS_PSEUDONYM
     assert record["subject"]["upn_pseudonym"] == UPN_PSEUDONYM

@@ -26,21 +26,28 @@ ROOT = Path(__file__).resolve().parents[2]
 EVENTS_DOC = ROOT / "docs" / "events.md"
 SHIPPED = sorted(SCHEMA_DIR.glob("*.avsc"))
 CATALOGUE = default_catalogue()
-EVENTS = [s for s in CATALOGUE.schemas if s.name != "ExtractPublished"]
+EVENTS = [
+    CATALOGUE.latest(name)
+    for name in sorted({s.name for s in CATALOGUE.schemas} - {"ExtractPublished"})
+]
+WITHDRAWAL = "RecordWithdrawn"
 ATTENDANCE = "attendance_recorded"
 
 Definition = dict[str, Any]
 
 
 def definition_of(stem: str) -> Definition:
-    loaded: Definition = json.loads((SCHEMA_DIR / f"{stem}.v1.avsc").read_text(encoding="utf-8"))
+    """The newest shipped version of an event type, as the base of made-up versions."""
+    newest = max(SCHEMA_DIR.glob(f"{stem}.v*.avsc"), key=lambda p: int(p.suffixes[0][2:]))
+    loaded: Definition = json.loads(newest.read_text(encoding="utf-8"))
     return loaded
 
 
 def write_versions(
     directory: Path, stem: str, changes: dict[int, Callable[[Definition], None]]
 ) -> Path:
-    """Each version in `changes` is the shipped v1 edited by its function (v1: as shipped)."""
+    """Each version in `changes` is the newest shipped version edited by its function
+    (v1: as shipped)."""
     for version, change in {1: lambda _: None, **changes}.items():
         definition = definition_of(stem)
         definition["version"] = version
@@ -78,14 +85,25 @@ def test_every_shipped_schema_loads_in_fastavro_and_avro(path: Path) -> None:
     assert isinstance(parsed, avro.schema.RecordSchema)
 
 
-def test_thirty_event_types_and_the_extract_manifest_are_shipped() -> None:
-    assert len(EVENTS) == 30
-    assert {s.definition["source"] for s in EVENTS} == {
+def test_thirty_event_types_a_withdrawal_and_the_extract_manifest_are_shipped() -> None:
+    assert len(EVENTS) == 31
+    assert {s.definition["source"] for s in EVENTS if s.name != WITHDRAWAL} == {
         "education",
         "health",
         "socialcare",
         "voice",
     }
+    assert CATALOGUE.latest(WITHDRAWAL).definition["source"] == "any"
+
+
+def test_every_event_type_is_at_version_2_with_a_record_id() -> None:
+    """Version 2 added the record id (corrections); a version 1 stays readable."""
+    for schema in EVENTS:
+        if schema.name == WITHDRAWAL:
+            continue
+        assert schema.version == 2, schema.name
+        first = next(s for s in CATALOGUE.schemas if (s.name, s.version) == (schema.name, 1))
+        assert "record_id" not in {f["name"] for f in first.definition["fields"]}
 
 
 def envelope_shape(fields: list[Definition]) -> list[Definition]:
@@ -99,6 +117,8 @@ def envelope_shape(fields: list[Definition]) -> list[Definition]:
 def test_every_event_type_has_the_identical_envelope_and_pii_tagged_subject() -> None:
     reference = envelope_shape(CATALOGUE.latest("EhcPlanIssued").definition["fields"])
     for schema in EVENTS:
+        if schema.name == WITHDRAWAL:  # its record id is required: it names the record
+            continue
         names = [field["name"] for field in schema.definition["fields"]]
         assert tuple(names[: len(ENVELOPE_FIELDS)]) == ENVELOPE_FIELDS, schema.name
         assert envelope_shape(schema.definition["fields"]) == reference, schema.name
@@ -204,7 +224,7 @@ runner = CliRunner()
 def test_hub_schemas_check_passes_on_the_shipped_schemas() -> None:
     result = runner.invoke(app, ["schemas", "check"])
     assert result.exit_code == 0, result.output
-    assert "30 event types and 1 control message, 31 versions" in result.output
+    assert "31 event types and 1 control message, 62 versions" in result.output
     assert "all backward-transitively compatible" in result.output
 
 
