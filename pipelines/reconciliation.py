@@ -23,6 +23,7 @@ from streams.scorecard import (
     EHCP_WITHIN_20_WEEKS_EXCL_EXCEPTIONS,
     EHCP_WITHIN_20_WEEKS_INCL_EXCEPTIONS,
 )
+from warehouse.event_store import in_effect_sql
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,8 @@ def reconcile(counts: StoreCounts) -> list[CheckResult]:
                 kpi_id,
                 expected,
                 counts.kpi_denominators.get(kpi_id, 0),
-                "EhcPlanIssued events in the store vs the KPI's denominator over all months",
+                "EhcPlanIssued events in effect in the store vs the KPI's denominator"
+                " over all months",
             )
         )
     return results
@@ -118,11 +120,11 @@ def gather_counts(conn: psycopg.Connection) -> StoreCounts:
             ORDER BY m.published_at, m.extract_id
             """
         ).fetchall()
-        plans = conn.execute(
-            """
+        plans = conn.execute(  # the revisions in effect: a corrected plan counts once
+            f"""
             SELECT count(*),
                    count(*) FILTER (WHERE NOT (payload ->> 'permitted_exception')::boolean)
-            FROM events WHERE event_type = 'EhcPlanIssued'
+            FROM events e WHERE e.event_type = 'EhcPlanIssued' AND {in_effect_sql("e", "NULL")}
             """
         ).fetchone()
         denominators = conn.execute(

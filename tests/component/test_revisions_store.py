@@ -12,6 +12,7 @@ from collections import Counter
 
 import psycopg
 
+from pipelines.reconciliation import gather_counts, reconcile
 from pipelines.replay import replay
 from schemas.envelope import Event
 from streams.measures import sum_contributions
@@ -71,6 +72,10 @@ def test_a_corrected_plan_moves_between_months_and_both_revisions_are_kept(
             (other.event_id, withdrawn.event_id),
         }
         assert verify_chain(conn) is None
+        # reconciliation counts the plans in effect, as the KPI does
+        checks = reconcile(gather_counts(conn))
+        assert [(c.check, c.subject) for c in checks if not c.passed] == []
+        assert any(c.check == "kpi_denominator_matches_store" for c in checks)
 
         # the original arriving again (an outbox retry) changes nothing
         apply_batch(conn, [sent], projection=SETTINGS)
