@@ -6,10 +6,12 @@ bands and need types), each child with a journey over four academic years:
 demographics, census records, requests and plans with annual reviews, placements,
 therapy referrals and waits, social care cases, exclusions and post-16
 destinations; families' survey responses, tribunal appeals, supported internships
-and personal health budgets come from `voice_and_budgets.py`. It writes what each
-partner would send, as CSV extracts in the columns of `producers/mappings/` (and
-the EHC plans extract), with faults injected as extra rows, and the truth about
-the clean data for the tests.
+and personal health budgets come from `voice_and_budgets.py`; statutory advice,
+neurodevelopmental assessments and attendance from `advice_and_attendance.py`; and a
+sample of pupils with no SEN, for the absence comparison, from `pupils_without_sen.py`.
+It writes what each partner would send, as CSV extracts in the columns of
+`producers/mappings/` (and the EHC plans extract), with faults injected as extra rows,
+and the truth about the clean data for the tests.
 
 Everything comes from `random.Random(seed)`: the same seed gives the same files.
 Identifiers are synthetic: NHS numbers from the 999 test range, UPNs with a valid
@@ -71,6 +73,9 @@ class AreaProfile:
     phb_per_1000_population: float = 1.0  # budgets agreed per year, per 1,000 aged 0-25
     tribunal_appeals_per_1000_plans: float = 5.0  # appeals registered per year
     supported_internship_rate: float = 0.04  # starts per plan holder aged 16-24, first year
+    # Pupils with no SEN (census `N`, pupils_without_sen.py), per pupil on SEN support: a
+    # sample for the absence comparison; all of them would be about six per pupil with SEND.
+    pupils_without_sen_per_sen_support: float = 0.75
 
 
 LEICESTERSHIRE = AreaProfile(
@@ -220,6 +225,13 @@ def lsoa_codes(profile: AreaProfile) -> dict[str, str]:
     return reference
 
 
+def birth_month_for(age: int, on: dt.date, r: random.Random) -> dt.date:
+    """A month of birth that makes someone `age` on `on` (a day at the end of August)."""
+    if r.random() < 0.33:
+        return D(on.year - age - 1, r.randint(9, 12), 1)
+    return D(on.year - age, r.randint(1, 8), 1)
+
+
 def people(
     profile: AreaProfile, scale: float, r: random.Random
 ) -> tuple[list[Person], dict[str, str]]:
@@ -240,11 +252,7 @@ def people(
             band = _choice(r, (("5-10", 0.5), ("11-15", 0.45), ("16-19", 0.05)))
         low, high = next((lo, hi) for name, lo, hi in AGE_BANDS if name == band)
         age = r.randint(max(low, 2) if has_plan else low, high)  # no plan before a first birthday
-        birth = (
-            D(profile.end.year - age - 1, r.randint(9, 12), 1)
-            if r.random() < 0.33
-            else D(profile.end.year - age, r.randint(1, 8), 1)
-        )
+        birth = birth_month_for(age, profile.end, r)
         locality = _choice(r, profile.localities)
         school_age = 4 <= age_on(birth, profile.end) <= 19
         cohort.append(
@@ -291,7 +299,10 @@ def _iso(day: dt.date | None) -> str:
 def journeys(
     profile: AreaProfile, scale: float, cohort: list[Person], r: random.Random
 ) -> Extracts:
-    """Every partner's rows for the cohort over the profile's window (the truth is in `cohort`)."""
+    """Every partner's rows for the cohort over the profile's window (the truth is in `cohort`).
+
+    Last, it adds to `cohort` a sample of pupils with no SEN, with rows of their own.
+    """
     out = Extracts()
     window_days = (profile.end - profile.start).days
     new_plans = round(profile.new_plans_per_year * scale * window_days / 365)
@@ -384,6 +395,9 @@ def journeys(
     from producers.synthetic.advice_and_attendance import advice_and_attendance
 
     advice_and_attendance(out, cohort, profile)  # its own random source: the rest unchanged
+    from producers.synthetic.pupils_without_sen import pupils_without_sen
+
+    cohort.extend(pupils_without_sen(out, cohort, profile, scale))  # its own random source too
     return out
 
 
@@ -403,7 +417,10 @@ def _details(out: Extracts, person: Person, profile: AreaProfile) -> None:
     )
 
 
-def _census(out: Extracts, person: Person, profile: AreaProfile, r: random.Random) -> None:
+def _census(
+    out: Extracts, person: Person, profile: AreaProfile, r: random.Random, provision: str = "K"
+) -> None:
+    """The spring census records of a pupil aged 4 or more: `K` SEN support, `N` no SEN."""
     for year in range(profile.start.year + 1, profile.end.year + 1):
         day = D(year, 1, 20)
         if person.upn is None or age_on(person.birth_month, day) < 4:
@@ -417,7 +434,7 @@ def _census(out: Extracts, person: Person, profile: AreaProfile, r: random.Rando
                 "nhs_number": person.nhs_number if r.random() < 0.7 else "",
                 "census_term": f"{year}-SPR",
                 "census_date": _iso(day),
-                "sen_provision": "K",
+                "sen_provision": provision,
                 "sen_primary_need": person.need or "",
             },
         )

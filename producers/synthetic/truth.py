@@ -9,10 +9,20 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 from producers.synthetic.area import AreaProfile, Extracts, Person, age_on, band_of
-from producers.synthetic.definitions import agreed, ehc_plan_on_time, therapy_seen_in_time
+from producers.synthetic.definitions import (
+    REPEAT_FIXED_TERM,
+    WITH_SEND,
+    academic_year,
+    advice_in_time,
+    agreed,
+    ehc_plan_on_time,
+    social_communication_in_time,
+    therapy_seen_in_time,
+)
 
 THERAPY_CODES = {"SLT": "salt", "OT": "ot", "PT": "physio"}
 SURVEY_KPIS = (
@@ -25,12 +35,21 @@ COUNTED = (  # KPIs that count events: numerator 1 each, denominator from elsewh
     (("education", "tribunal_appeals_registered"), "tribunal_appeals"),
     (("health", "personal_health_budgets"), "phb_uptake"),
 )
+ABSENCE_KPIS = {
+    "EHC_PLAN": "absence_rate_ehc_plan",
+    "SEN_SUPPORT": "absence_rate_sen_support",
+    "NONE": "absence_rate_none",
+}
+# The exclusions extract's category codes (docs/extracts): permanent, and fixed-term.
+PERMANENT_EXCLUSION = frozenset({"PERM", "PEX"})
+FIXED_TERM_EXCLUSION = frozenset({"FTE", "FIX", "SUS"})
 
 
 def truth_from_people(
     profile: AreaProfile, cohort: list[Person], reference: dict[str, str], scale: float
 ) -> dict[str, Any]:
-    """The register, the JSNA cells at the area's end and the 20-week KPIs, person by person."""
+    """The register, the JSNA cells at the area's end, the 20-week KPIs and the KPIs read
+    from the cohort at the end (`kpis_at_end`), person by person."""
     as_at = profile.end
     statuses: Counter[str] = Counter()
     cells: Counter[tuple[str, str, str]] = Counter()
@@ -64,8 +83,37 @@ def truth_from_people(
                 "denominator": sum(1 for _, exception in plans if not exception),
             },
         },
+        "kpis_at_end": _kpis_at_end(cells, cohort, as_at),
         "population_0_25": round(profile.population_0_25 * scale),
     }
+
+
+def _kpis_at_end(
+    cells: Counter[tuple[str, str, str]], cohort: list[Person], as_at: dt.date
+) -> dict[str, dict[str, int]]:
+    """The KPIs that read the cohort, as the scorecard shows them for the 12 months to
+    `as_at` (a month end): those with SEND placed out of area among all with SEND, plans
+    held, and plans issued in the 12 months among plans held (domain.md section 4d)."""
+    with_send = sum(cells[(status, "all", "all")] for status in sorted(WITH_SEND))
+    out_of_area = sum(
+        cells[(status, "placement_area", "OUT_OF_AREA")] for status in sorted(WITH_SEND)
+    )
+    plans = cells[("EHC_PLAN", "all", "all")]
+    month = as_at.year * 12 + as_at.month - 12  # the first of the 12 months, counted from 0
+    year_from = dt.date(month // 12, month % 12 + 1, 1)
+    new_plans = sum(
+        1
+        for p in cohort
+        if p.plan_issued is not None and p.request is not None
+        if year_from <= p.plan_issued <= as_at
+    )
+    figures = {
+        "out_of_area_share": (out_of_area, with_send),
+        "out_of_area_placements": (out_of_area, with_send),
+        "ehcp_growth": (plans, plans),
+        "ehcp_new_share": (new_plans, plans),
+    }
+    return {k: {"numerator": n, "denominator": d} for k, (n, d) in sorted(figures.items())}
 
 
 def _breakdowns(
@@ -100,12 +148,14 @@ def _breakdowns(
 
 
 def kpis_from_rows(extracts: Extracts) -> dict[str, dict[str, int]]:
-    """True numerators and denominators of the single-event KPIs, from the clean rows."""
+    """True numerators and denominators, over all months, of the KPIs the hub measures from
+    events: one event at a time, or (absence and exclusions) with the pupil's SEN status on
+    the day, from the clean rows."""
     totals: dict[str, list[int]] = {}
 
-    def count(kpi_id: str, met: bool, denominator: int = 1) -> None:
+    def count(kpi_id: str, numerator: int, denominator: int = 1) -> None:
         figures = totals.setdefault(kpi_id, [0, 0])
-        figures[0] += int(met)
+        figures[0] += int(numerator)
         figures[1] += denominator
 
     rows = extracts.rows
@@ -132,13 +182,65 @@ def kpis_from_rows(extracts: Extracts) -> dict[str, dict[str, int]]:
     for key, kpi_id in COUNTED:
         for _ in rows.get(key, []):
             count(kpi_id, True, denominator=0)
+    for row in rows.get(("education", "advice_returns"), []):
+        in_time = advice_in_time(
+            dt.date.fromisoformat(row["advice_requested_date"]),
+            dt.date.fromisoformat(row["returned_date"]),
+        )
+        count("statutory_advice_on_time", in_time)
+        if row["advice_type"] == "HLTH":
+            count("health_advice_on_time", in_time)
+        if row.get("coproduced"):
+            count("advice_coproduced", row["coproduced"] == "Y")
+    for row in rows.get(("health", "neurodevelopmental_completions"), []):
+        if row["PATHWAY"] == "SOCIAL_COMMUNICATION_AUTISM":
+            in_time = social_communication_in_time(
+                dt.date.fromisoformat(row["REFERRAL_DATE"]),
+                dt.date.fromisoformat(row["COMPLETED_DATE"]),
+            )
+            count("social_communication_wait_12w", in_time)
+    _by_status_on_the_day(rows, count)
     return {k: {"numerator": n, "denominator": d} for k, (n, d) in sorted(totals.items())}
+
+
+def _by_status_on_the_day(
+    rows: dict[tuple[str, str], list[dict[str, str]]], count: Callable[[str, int, int], None]
+) -> None:
+    """Absence and exclusions, each counted by the pupil's SEN status on its day (the
+    register's rules, as `jsna_cells_from_rows` states them, from the register's rows)."""
+    owner = _people_of(rows)
+    register = _facts_by_person(
+        {key: extract_rows for key, extract_rows in rows.items() if key in REGISTER_EXTRACTS},
+        owner,
+    )
+
+    def status(person: int, day: dt.date) -> str:
+        return _register_on(register.get(person, []), day)[0]
+
+    for row in rows.get(("education", "attendance"), []):
+        kpi_id = ABSENCE_KPIS.get(
+            status(owner[_ids(row)[0]], dt.date.fromisoformat(row["term_end_date"]))
+        )
+        if kpi_id is not None:
+            count(kpi_id, int(row["sessions_missed"]), int(row["sessions_possible"]))
+    fixed_term: dict[tuple[int, int], list[dt.date]] = {}
+    for row in rows.get(("education", "exclusions"), []):
+        person, day = owner[_ids(row)[0]], dt.date.fromisoformat(row["start_date"])
+        category = row["category"].upper()
+        if category in PERMANENT_EXCLUSION:
+            count("permanent_exclusions_send", status(person, day) in WITH_SEND, 1)
+        elif category in FIXED_TERM_EXCLUSION:
+            fixed_term.setdefault((person, academic_year(day)), []).append(day)
+    for (person, _), days in sorted(fixed_term.items()):
+        if len(days) >= REPEAT_FIXED_TERM:
+            third = sorted(days)[REPEAT_FIXED_TERM - 1]
+            count("repeat_fixed_term_exclusions", status(person, third) in WITH_SEND, 1)
 
 
 def _status(person: Person) -> str:
     if person.status == "EHC_PLAN":
         return "EHC_PLAN"
-    return "SEN_SUPPORT" if person.census else "UNKNOWN"
+    return person.status if person.census else "UNKNOWN"  # SEN_SUPPORT or NONE, as returned
 
 
 # --- The JSNA at a past month end, from the extract rows alone -------------------------------
@@ -153,6 +255,14 @@ ROW_DATES = {
     ("education", "person_details"): "recorded_date",
 }
 CENSUS_STATUS = {"E": "EHC_PLAN", "K": "SEN_SUPPORT", "N": "NONE"}
+REGISTER_EXTRACTS = frozenset(
+    {
+        ("education", "ehc_plans_issued"),
+        ("education", "plans_ceased"),
+        ("education", "sen_support_census"),
+    }
+)
+Fact = tuple[dt.date, int, str, dict[str, str]]  # day, same-day order, extract, row
 PERSON_DIMENSIONS = ("age_band", "sex", "primary_need", "locality")
 
 
@@ -181,18 +291,12 @@ def jsna_cells_from_rows(
       or before `as_at`, else from the first one recorded; UNKNOWN if none or not in
       `reference`.
     """
-    owner = _people_of(rows)
-    facts: dict[int, list[tuple[dt.date, int, str, dict[str, str]]]] = {}
-    for key, extract_rows in rows.items():
+    for key in rows:
         if key not in ROW_DATES:
             raise ValueError(f"no rule for the extract {key}")
-        rank = {"ehc_plans_issued": 1, "plans_ceased": 2, "sen_support_census": 0}.get(key[1], 3)
-        for row in extract_rows:
-            day = dt.date.fromisoformat(row[ROW_DATES[key]])
-            facts.setdefault(owner[_ids(row)[0]], []).append((day, rank, key[1], row))
+    facts = _facts_by_person(rows, _people_of(rows))
     cells: Counter[tuple[str, str, str]] = Counter()
     for person_facts in facts.values():
-        person_facts.sort(key=lambda fact: (fact[0], fact[1]))
         if person_facts[0][0] > as_at:
             continue  # not known yet
         values = _person_on(person_facts, reference, as_at)
@@ -203,19 +307,23 @@ def jsna_cells_from_rows(
     return dict(cells)
 
 
-def _person_on(
-    facts: list[tuple[dt.date, int, str, dict[str, str]]],
-    reference: dict[str, str],
-    as_at: dt.date,
-) -> tuple[str, list[tuple[str, str]]] | None:
-    details = [row for _, _, extract, row in facts if extract == "person_details"]
-    birth = max(details, key=lambda row: row["recorded_date"])["date_of_birth"] if details else ""
-    band = "UNKNOWN"
-    if birth:
-        found = band_of(age_on(dt.date.fromisoformat(birth).replace(day=1), as_at))
-        if found is None:
-            return None  # aged outside 0-25
-        band = found
+def _facts_by_person(
+    rows: dict[tuple[str, str], list[dict[str, str]]], owner: dict[str, int]
+) -> dict[int, list[Fact]]:
+    """Each person's rows of the `ROW_DATES` extracts, by day and same-day order."""
+    facts: dict[int, list[Fact]] = {}
+    for key, extract_rows in rows.items():
+        rank = {"ehc_plans_issued": 1, "plans_ceased": 2, "sen_support_census": 0}.get(key[1], 3)
+        for row in extract_rows:
+            day = dt.date.fromisoformat(row[ROW_DATES[key]])
+            facts.setdefault(owner[_ids(row)[0]], []).append((day, rank, key[1], row))
+    for person_facts in facts.values():
+        person_facts.sort(key=lambda fact: (fact[0], fact[1]))
+    return facts
+
+
+def _register_on(facts: list[Fact], as_at: dt.date) -> tuple[str, str | None]:
+    """The SEND status and primary need on `as_at`, from the person's facts up to then."""
     plan_open, census, need = False, None, None
     for day, _, extract, row in facts:
         if day > as_at:
@@ -229,6 +337,23 @@ def _person_on(
     status = CENSUS_STATUS.get(census or "", "UNKNOWN")
     if plan_open or census == "E":
         status = "EHC_PLAN"
+    return status, need
+
+
+def _person_on(
+    facts: list[Fact],
+    reference: dict[str, str],
+    as_at: dt.date,
+) -> tuple[str, list[tuple[str, str]]] | None:
+    details = [row for _, _, extract, row in facts if extract == "person_details"]
+    birth = max(details, key=lambda row: row["recorded_date"])["date_of_birth"] if details else ""
+    band = "UNKNOWN"
+    if birth:
+        found = band_of(age_on(dt.date.fromisoformat(birth).replace(day=1), as_at))
+        if found is None:
+            return None  # aged outside 0-25
+        band = found
+    status, need = _register_on(facts, as_at)
     lsoa = _detail_on(details, "lsoa_code", as_at)
     return status, [
         ("age_band", band),

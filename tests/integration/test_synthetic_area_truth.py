@@ -2,7 +2,8 @@
 
 The area's event stream (shuffled, with duplicates) goes through the real broker
 and the real worker; the register, the JSNA cells as at the area's end date and
-the 20-week KPIs must equal what the generator knows to be true. Faulty extract
+every KPI of the scorecard (the measured ones over all months, those read from the
+cohort at the end) must equal what the generator knows to be true. Faulty extract
 rows were refused at source (the truth counts them); two undecodable messages
 are added and must end up in quarantine, not in the figures.
 """
@@ -24,6 +25,7 @@ from schemas.topics import SOURCE_BY_SYSTEM, SOURCE_TOPICS, ensure_topics
 from tests.support.processes import run_hub, running, wait_for
 from warehouse.cohort_store import jsna_cells_at, register_counts
 from warehouse.connection import connect
+from warehouse.scorecard import measure_kpis
 
 
 def _stored(settings: HubSettings) -> int:
@@ -70,9 +72,11 @@ def test_the_hub_finds_what_the_generator_knows(hub_settings: HubSettings, tmp_p
             what="the two undecodable messages in quarantine",
         )
 
+    end = dt.date.fromisoformat(truth["as_at"])
     with connect(hub_settings.warehouse_dsn()) as conn:
         assert register_counts(conn) == truth["register"]
-        cells = jsna_cells_at(conn, dt.date.fromisoformat(truth["as_at"]))
+        cells = jsna_cells_at(conn, end)
+        scorecard = {result.kpi.id: result for result in measure_kpis(conn, None, end, end)}
         kpis = {
             kpi_id: (int(n), int(d))
             for kpi_id, n, d in conn.execute(
@@ -85,3 +89,11 @@ def test_the_hub_finds_what_the_generator_knows(hub_settings: HubSettings, tmp_p
     assert cells == expected_cells
     for kpi_id, figures in truth["kpis"].items():
         assert kpis[kpi_id] == (figures["numerator"], figures["denominator"]), kpi_id
+    for kpi_id, figures in truth["kpis_at_end"].items():
+        result = scorecard[kpi_id]
+        assert (result.numerator, result.denominator) == (
+            figures["numerator"],
+            figures["denominator"],
+        ), kpi_id
+    # Every KPI has figures (a count's RAG can still lack a year before to compare with).
+    assert [kpi_id for kpi_id, result in scorecard.items() if result.first_period is None] == []

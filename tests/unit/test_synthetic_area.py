@@ -20,7 +20,12 @@ from producers.synthetic.extract_events import converter_for, encode_extract
 from schemas.catalogue import default_catalogue
 from schemas.codec import decode
 from schemas.envelope import Event, event_from_record
+from streams.jsna import cells_from_changes
+from streams.kpi import Rag
 from streams.measures import sum_contributions
+from streams.projection import InMemoryStore, ProjectionSettings, project
+from streams.scorecard import CATALOGUE
+from streams.scorecard_engine import ScorecardInputs, evaluate
 
 NEW_EXTRACTS = (
     "voice/survey_responses.csv",
@@ -37,6 +42,7 @@ NEW_KPIS = (
     "tribunal_appeals",
     "phb_uptake",
 )
+DEMO_SEED = 2026  # `hub demo`'s default
 
 
 def _manifest(directory: Path) -> dict[str, str]:
@@ -155,17 +161,14 @@ def test_surveys_appeals_internships_and_budgets_are_generated_calibrated_and_tr
     assert any(key.startswith("voice/survey_responses: ") for key in refused)
     # The truth is what the real converters make of the rows on disk (faulty rows included,
     # refused or deduplicated), under the same rules the worker applies.
-    measured: Counter[tuple[str, int]] = Counter()
-    for delta in sum_contributions(_events_from_extracts(area)):
-        measured[(delta.kpi_id, 0)] += delta.numerator
-        measured[(delta.kpi_id, 1)] += delta.denominator
+    measured = _over_all_months(_hub_in_memory(_events_from_extracts(area), SMOKE.end, 0))
     for kpi_id, figures in kpis.items():
         assert (measured[(kpi_id, 0)], measured[(kpi_id, 1)]) == figures, kpi_id
 
     # Calibration: about 10 % of families answer each yearly survey, mostly parents and
     # carers, agreeing 60-80 % of the time, some questions left unanswered.
     years = (SMOKE.end - SMOKE.start).days / 365
-    children = sum(truth["register"].values())
+    children = sum(n for status, n in truth["register"].items() if status != "NONE")  # SEND
     assert 0.07 <= kpis["survey_participation"][0] / (children * years) <= 0.13
     assert all(kpis[k][1] == 0 for k in NEW_KPIS[3:])  # counts: denominators come elsewhere
     for kpi_id in NEW_KPIS[:3]:
@@ -184,3 +187,89 @@ def test_surveys_appeals_internships_and_budgets_are_generated_calibrated_and_tr
     assert abs(kpis["tribunal_appeals"][0] - plans * 0.005 * years) <= 1
     starts = _rows(area, "education/supported_internships.csv")
     assert starts and all(row["start_date"][5:7] == "09" for row in starts)
+
+
+def _hub_in_memory(events: list[Event], end: dt.date, population: int) -> ScorecardInputs:
+    """What the hub's scorecard reads after `events`, by the hub's own rules in memory: each
+    event's measures (as the worker adds them), and the projection's register, JSNA cells
+    and the measures that need the person's status on the day (absence, exclusions)."""
+    store = InMemoryStore()
+    settings = ProjectionSettings(last_month=end)
+    project(store, store.append(events), settings)
+    monthly: Counter[tuple[str, dt.date, str]] = Counter(store.measures)
+    for delta in sum_contributions(events):
+        monthly[(delta.kpi_id, delta.period, "numerator")] += delta.numerator
+        monthly[(delta.kpi_id, delta.period, "denominator")] += delta.denominator
+    cohort: Counter[tuple[dt.date, str, str, str]] = Counter()
+    for (day, status, dimension, value), n in cells_from_changes(
+        store.cells, settings.month_ends()
+    ).items():
+        cohort[(day.replace(day=1), status, dimension, value)] += n
+    return ScorecardInputs(
+        {
+            (kpi_id, period): (
+                monthly[(kpi_id, period, "numerator")],
+                monthly[(kpi_id, period, "denominator")],
+            )
+            for kpi_id, period, _ in monthly
+        },
+        dict(cohort),
+        {end.year: population},
+    )
+
+
+def _over_all_months(inputs: ScorecardInputs) -> Counter[tuple[str, int]]:
+    """Each KPI's measures added up over all months: (KPI, 0) numerator, (KPI, 1) denominator."""
+    totals: Counter[tuple[str, int]] = Counter()
+    for (kpi_id, _), (numerator, denominator) in inputs.measures.items():
+        totals[(kpi_id, 0)] += numerator
+        totals[(kpi_id, 1)] += denominator
+    return totals
+
+
+def test_the_demo_areas_truth_has_figures_for_every_kpi_of_the_catalogue(tmp_path: Path) -> None:
+    """Issue 10, point 6: the area `hub demo` publishes carries the events behind every KPI,
+    absence of pupils with no SEN included (a sample of census `N` returns)."""
+    generate_area(SMOKE, DEMO_SEED, 1.0, tmp_path, faults=Faults.none())
+    truth = json.loads((tmp_path / "ground_truth.json").read_text())
+    figures = {**truth["kpis"], **truth["kpis_at_end"]}
+    without = [
+        kpi.id
+        for kpi in CATALOGUE
+        if not (
+            figures.get(kpi.id, {}).get("numerator") or figures.get(kpi.id, {}).get("denominator")
+        )
+    ]
+    assert without == []
+    assert truth["register"]["NONE"] == round(
+        SMOKE.sen_support * SMOKE.pupils_without_sen_per_sen_support
+    )
+    absence = {
+        status: figures[f"absence_rate_{status}"]["numerator"]
+        / figures[f"absence_rate_{status}"]["denominator"]
+        for status in ("none", "sen_support", "ehc_plan")
+    }
+    # Realistic rates: no SEN about 6-7 %, below SEN support, below an EHC plan.
+    assert 0.055 <= absence["none"] <= 0.075 < absence["sen_support"] < absence["ehc_plan"]
+
+
+def test_the_hubs_scorecard_over_the_demo_area_has_data_for_every_kpi_and_is_the_truth(
+    tmp_path: Path,
+) -> None:
+    """The demo area's events through the hub's rules in memory (converters, projection,
+    scorecard engine): no KPI shows NO_DATA, every measured KPI equals the truth over all
+    months, and the KPIs read from the cohort equal it at the area's end."""
+    generate_area(SMOKE, DEMO_SEED, 1.0, tmp_path, faults=Faults.none())
+    truth = json.loads((tmp_path / "ground_truth.json").read_text())
+    end = dt.date.fromisoformat(truth["as_at"])
+    inputs = _hub_in_memory(_events_from_extracts(tmp_path), end, truth["population_0_25"])
+    measured = _over_all_months(inputs)
+    for kpi_id, figures in truth["kpis"].items():
+        expected = (figures["numerator"], figures["denominator"])
+        assert (measured[(kpi_id, 0)], measured[(kpi_id, 1)]) == expected, kpi_id
+
+    results = {result.kpi.id: result for result in evaluate(inputs, as_at=end)}
+    assert [kpi_id for kpi_id, result in results.items() if result.rag is Rag.NO_DATA] == []
+    for kpi_id, figures in truth["kpis_at_end"].items():
+        expected = (figures["numerator"], figures["denominator"])
+        assert (results[kpi_id].numerator, results[kpi_id].denominator) == expected, kpi_id

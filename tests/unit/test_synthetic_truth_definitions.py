@@ -2,7 +2,8 @@
 
 The synthetic areas rarely put a wait right at a limit (late plans are whole weeks late),
 so an off-by-one in the hub would pass the area truth tests. Here every wait from 0 to
-300 days goes through the SDK's converters into events and the hub's KPI rules, and each
+300 days (to a plan, a first therapy appointment, advice, a social communication
+assessment) goes through the SDK's converters into events and the hub's KPI rules, and each
 KPI's figures must equal what `producers/synthetic/definitions.py` says from the law.
 """
 
@@ -14,7 +15,13 @@ from collections import Counter
 
 from producers.identity import Pseudonymiser
 from producers.synthetic.area import Extracts
-from producers.synthetic.definitions import ehc_plan_on_time, therapy_seen_in_time
+from producers.synthetic.definitions import (
+    ADVICE_DAYS,
+    advice_in_time,
+    ehc_plan_on_time,
+    social_communication_in_time,
+    therapy_seen_in_time,
+)
 from producers.synthetic.extract_events import converter_for, encode_extract
 from producers.synthetic.nhs_numbers import synthetic_nhs_number
 from schemas.catalogue import default_catalogue
@@ -25,6 +32,7 @@ from streams.measures import sum_contributions
 WAITS = range(301)
 ISSUED = dt.date(2026, 6, 30)
 THERAPIES = {"SLT": "salt", "OT": "ot", "PT": "physio"}
+ADVICE = ("HLTH", "SC", "EP")
 
 
 def _extracts() -> Extracts:
@@ -56,6 +64,32 @@ def _extracts() -> Extracts:
                 "APPOINTMENT_PURPOSE": "ASSESSMENT",
             },
         )
+        asked = ISSUED - dt.timedelta(days=wait)
+        extracts.add(
+            "education",
+            "advice_returns",
+            {
+                "request_id": f"REQ-{wait:03d}",
+                "advice_type": ADVICE[wait % 3],
+                "request_date": (asked - dt.timedelta(days=7)).isoformat(),
+                "advice_requested_date": asked.isoformat(),
+                "due_date": (asked + dt.timedelta(days=ADVICE_DAYS)).isoformat(),  # as recorded
+                "nhs_number": synthetic_nhs_number(r),
+                "returned_date": ISSUED.isoformat(),
+                "coproduced": "Y",
+            },
+        )
+        extracts.add(
+            "health",
+            "neurodevelopmental_completions",
+            {
+                "REFERRAL_ID": f"ND-{wait:03d}",
+                "REFERRAL_DATE": asked.isoformat(),
+                "NHS_NUMBER": synthetic_nhs_number(r),
+                "PATHWAY": "SOCIAL_COMMUNICATION_AUTISM",
+                "COMPLETED_DATE": ISSUED.isoformat(),
+            },
+        )
     return extracts
 
 
@@ -85,7 +119,7 @@ def _hub_figures(extracts: Extracts) -> Counter[tuple[str, str]]:
     return figures
 
 
-def test_the_hubs_20_week_and_6_week_rules_are_the_laws_at_every_wait() -> None:
+def test_the_hubs_timeliness_rules_are_the_laws_and_targets_at_every_wait() -> None:
     expected: Counter[tuple[str, str]] = Counter()
     for wait in WAITS:
         request = ISSUED - dt.timedelta(days=wait)
@@ -98,11 +132,26 @@ def test_the_hubs_20_week_and_6_week_rules_are_the_laws_at_every_wait() -> None:
         therapy = f"therapy_{list(THERAPIES.values())[wait % 3]}_seen_within_6_weeks"
         expected[(therapy, "numerator")] += therapy_seen_in_time(request, ISSUED)
         expected[(therapy, "denominator")] += 1
+        in_time = advice_in_time(request, ISSUED)
+        expected[("statutory_advice_on_time", "numerator")] += in_time
+        expected[("statutory_advice_on_time", "denominator")] += 1
+        if wait % 3 == 0:  # health advice
+            expected[("health_advice_on_time", "numerator")] += in_time
+            expected[("health_advice_on_time", "denominator")] += 1
+        expected[("advice_coproduced", "numerator")] += 1
+        expected[("advice_coproduced", "denominator")] += 1
+        expected[("social_communication_wait_12w", "numerator")] += social_communication_in_time(
+            request, ISSUED
+        )
+        expected[("social_communication_wait_12w", "denominator")] += 1
     on_time_plans = expected[("ehcp_20_weeks_incl_exceptions", "numerator")]
     seen_in_time = sum(
         n for (kpi_id, part), n in expected.items() if "therapy" in kpi_id and part == "numerator"
     )
     assert (on_time_plans, seen_in_time) == (141, 43)  # waits of 0-140 and 0-42 days
+    advice_back = expected[("statutory_advice_on_time", "numerator")]
+    assessed = expected[("social_communication_wait_12w", "numerator")]
+    assert (advice_back, assessed) == (43, 85)  # waits of 0-42 and 0-84 days
 
     measured = _hub_figures(_extracts())
     for key, value in sorted(expected.items()):
