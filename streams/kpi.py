@@ -140,6 +140,9 @@ class MonthFigure:
     denominator: int
 
 
+NO_YEAR_BEFORE = "no figure for the 12 months before to compare the change with"
+
+
 @dataclass(frozen=True)
 class KpiResult:
     """A KPI measured over a span of months, with its monthly trend and year on year."""
@@ -208,8 +211,15 @@ class KpiResult:
             "source": kpi.source,
             "owner": kpi.owner,
             # with no data in the period, the feed the KPI is waiting for
-            "waiting_for": kpi.source if self.rag is Rag.NO_DATA else None,
+            "waiting_for": kpi.source if self.rag is Rag.NO_DATA and self.empty else None,
+            # with data but no RAG: a count with no year before to compare its change with
+            "not_rated": (NO_YEAR_BEFORE if self.rag is Rag.NO_DATA and not self.empty else None),
         }
+
+    @property
+    def empty(self) -> bool:
+        """No event counted in the span: the KPI's feed has not arrived for it."""
+        return self.numerator == 0 and self.denominator == 0
 
 
 def share(

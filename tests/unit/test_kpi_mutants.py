@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from streams.kpi import (
+    NO_YEAR_BEFORE,
     OWN_DENOMINATOR,
     OWN_NUMERATOR,
     POPULATION_0_25,
@@ -240,6 +241,7 @@ def test_the_dictionary_a_reader_gets_carries_every_figure() -> None:
         "source": "EhcPlanIssued events",
         "owner": "SEN team",
         "waiting_for": None,
+        "not_rated": None,
     }
 
 
@@ -251,3 +253,16 @@ def test_a_result_without_periods_reports_none_for_them() -> None:
         "no_data",
     )
     assert figures["waiting_for"] == "EhcPlanIssued events"  # the feed it is waiting for
+    assert figures["not_rated"] is None
+
+
+def test_a_count_with_data_but_no_year_before_is_not_rated_and_waits_for_nothing() -> None:
+    """One supported internship this year and none the year before: the feed has
+    arrived, there is just no change to rate."""
+    count = kpi(unit=Unit.COUNT, target_percent=None, green_from=0.0, amber_from=-10.0)
+    figures = KpiResult(
+        count, 1, 1, dt.date(2025, 4, 1), dt.date(2026, 3, 1), last_year=(1, 1), year_before=(0, 0)
+    ).as_dict()
+    assert figures["rag"] == "no_data"
+    assert figures["waiting_for"] is None
+    assert figures["not_rated"] == NO_YEAR_BEFORE
