@@ -10,11 +10,16 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from _csv import Reader as CsvReader
 
 MAX_FIELD_CHARS = 4096
+READ_BLOCK_BYTES = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -48,11 +53,15 @@ def normalise_column(column: str) -> str:
 
 
 def read_header(
-    text_lines: list[str], required: tuple[str, ...], known: tuple[str, ...]
+    reader: Iterator[list[str]], required: tuple[str, ...], known: tuple[str, ...]
 ) -> ExtractHeader:
-    if not text_lines or not text_lines[0].strip():
+    """The header row, checked: the first row the CSV reader gives."""
+    try:
+        header = next(reader, None)
+    except csv.Error as error:
+        raise ExtractUnreadable(f"the header cannot be parsed as CSV ({error})") from None
+    if header is None or all(not c.strip() for c in header):
         raise ExtractUnreadable("the extract is empty: expected a header row")
-    header = next(csv.reader([text_lines[0]]))
     columns = tuple(normalise_column(c) for c in header)
     missing = [c for c in required if c not in columns]
     if missing:
@@ -68,6 +77,20 @@ def decode_extract(data: bytes) -> str:
     return data.decode("utf-8-sig", errors="surrogateescape")
 
 
+def open_extract(path: Path) -> TextIO:
+    """The extract as text decoded while it is read, exactly as `decode_extract` decodes it
+    whole: a large extract is never held in memory."""
+    return path.open(encoding="utf-8-sig", errors="surrogateescape", newline="")
+
+
+def read_blocks(path: Path, size: int | None = None) -> Iterator[bytes]:
+    """The extract's bytes a block at a time (READ_BLOCK_BYTES), for what must see every
+    byte: its id."""
+    with path.open("rb") as file:
+        while block := file.read(size or READ_BLOCK_BYTES):
+            yield block
+
+
 _UNDECODABLE = re.compile("[\udc80-\udcff]")
 
 
@@ -78,14 +101,20 @@ def _has_undecodable(values: list[str]) -> bool:
 def iter_rows(
     text: str, required: tuple[str, ...], known: tuple[str, ...]
 ) -> tuple[ExtractHeader, Iterator[ExtractRow | RowRefusal]]:
-    lines = text.splitlines(keepends=True)
-    header = read_header(lines[:1], required, known)
-    return header, _rows(text, header)
+    """The header and rows of an extract already in memory (small extracts, tests)."""
+    return iter_lines(io.StringIO(text, newline=""), required, known)
 
 
-def _rows(text: str, header: ExtractHeader) -> Iterator[ExtractRow | RowRefusal]:
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    next(reader)  # the header, already checked
+def iter_lines(
+    lines: Iterable[str], required: tuple[str, ...], known: tuple[str, ...]
+) -> tuple[ExtractHeader, Iterator[ExtractRow | RowRefusal]]:
+    """The header and rows of an extract read as it goes (a file from `open_extract`)."""
+    reader = csv.reader(lines, strict=True)
+    header = read_header(reader, required, known)
+    return header, _rows(reader, header)
+
+
+def _rows(reader: CsvReader, header: ExtractHeader) -> Iterator[ExtractRow | RowRefusal]:
     width = len(header.columns)
     while True:
         start = reader.line_num + 1
@@ -112,7 +141,3 @@ def _rows(text: str, header: ExtractHeader) -> Iterator[ExtractRow | RowRefusal]
             yield ExtractRow(
                 start, dict(zip(header.columns, (f.strip() for f in fields), strict=True))
             )
-
-
-def read_extract_bytes(path: Path) -> bytes:
-    return path.read_bytes()

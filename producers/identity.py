@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import uuid
+from collections.abc import Iterable
 
 from stdnum.exceptions import ValidationError
 from stdnum.gb import nhs, upn
@@ -76,8 +77,15 @@ class Pseudonymiser:
 
     def extract_id(self, content: bytes) -> uuid.UUID:
         """A stable id for an extract's bytes: publishing the same file again reuses it."""
-        digest = hmac.new(self._key, b"extract:" + content, hashlib.sha256).digest()
-        return uuid.UUID(bytes=digest[:16], version=5)
+        return self.extract_id_of_blocks([content])
+
+    def extract_id_of_blocks(self, blocks: Iterable[bytes]) -> uuid.UUID:
+        """`extract_id` of the blocks' concatenation, computed a block at a time, so a large
+        extract is identified without being held in memory."""
+        digest = hmac.new(self._key, b"extract:", hashlib.sha256)
+        for block in blocks:
+            digest.update(block)
+        return uuid.UUID(bytes=digest.digest()[:16], version=5)
 
     def __repr__(self) -> str:
         return f"Pseudonymiser(key_id={self.key_id!r})"

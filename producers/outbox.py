@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,24 +78,28 @@ class Outbox:
     def __exit__(self, *_: object) -> None:
         self.close()
 
-    def enqueue(self, entries: Iterable[OutboxEntry]) -> int:
-        """Store entries durably in one transaction; an event id already here is kept once."""
-        now = dt.datetime.now(dt.UTC).isoformat()
-        rows = [(e.event_id, e.topic, e.key, e.value, e.extract_id, e.kind, now) for e in entries]
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """The outbox file's connection, for bookkeeping kept beside the entries (the staging
+        ledger); writes go through `transaction`."""
+        return self._db
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction: whatever is written through it commits together or not at
+        all. Staging records how far it got in the same transaction as the entries."""
         self._db.execute("BEGIN IMMEDIATE")
         try:
-            before = self._db.total_changes
-            self._db.executemany(
-                "INSERT OR IGNORE INTO outbox (event_id, topic, key, value, extract_id, kind,"
-                " enqueued_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                rows,
-            )
-            added = self._db.total_changes - before
-            self._db.execute("COMMIT")
+            yield self._db
         except BaseException:
             self._db.execute("ROLLBACK")
             raise
-        return added
+        self._db.execute("COMMIT")
+
+    def enqueue(self, entries: Iterable[OutboxEntry]) -> int:
+        """Store entries durably in one transaction; an event id already here is kept once."""
+        with self.transaction() as db:
+            return insert_entries(db, entries)
 
     def pending(self, limit: int = 10_000) -> list[OutboxEntry]:
         """Entries not yet acknowledged, events before manifests, oldest first."""
@@ -156,6 +161,15 @@ class Outbox:
         ).fetchall()
         return {PENDING: 0, ACKNOWLEDGED: 0, **{state: int(count) for state, count in rows}}
 
+    def pending_of_extract(self, extract_id: str, kind: str | None = None) -> int:
+        """Entries of one extract (of one kind, or events and manifests) not yet confirmed."""
+        row = self._db.execute(
+            "SELECT count(*) FROM outbox WHERE state = ? AND extract_id = ?"
+            " AND kind = coalesce(?, kind)",
+            (PENDING, extract_id, kind),
+        ).fetchone()
+        return int(row[0])
+
     def status(self) -> OutboxStatus:
         counts = dict(
             self._db.execute("SELECT state, count(*) FROM outbox GROUP BY state").fetchall()
@@ -168,3 +182,16 @@ class Outbox:
             acknowledged=int(counts.get(ACKNOWLEDGED, 0)),
             oldest_pending=dt.datetime.fromisoformat(oldest) if oldest else None,
         )
+
+
+def insert_entries(db: sqlite3.Connection, entries: Iterable[OutboxEntry]) -> int:
+    """Add entries within the caller's transaction; how many were new (an id is kept once)."""
+    now = dt.datetime.now(dt.UTC).isoformat()
+    rows = [(e.event_id, e.topic, e.key, e.value, e.extract_id, e.kind, now) for e in entries]
+    before = db.total_changes
+    db.executemany(
+        "INSERT OR IGNORE INTO outbox (event_id, topic, key, value, extract_id, kind,"
+        " enqueued_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        rows,
+    )
+    return db.total_changes - before

@@ -8,7 +8,8 @@ Whatever the broker does not confirm stays in the outbox for `hub outbox flush`.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,9 +18,10 @@ from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
 from producers.ehc_plans import EHC_PLANS
+from producers.entry_checks import PublishTarget
 from producers.identity import Pseudonymiser
 from producers.outbox import Outbox, OutboxEntry
-from producers.staging import PublishSummary, PublishTarget, RowConverter, staged_chunks
+from producers.staging import PublishSummary, RowConverter, StagingStart, begin_staging
 from schemas.catalogue import Catalogue, default_catalogue
 
 __all__ = [
@@ -27,6 +29,7 @@ __all__ = [
     "PublishSummary",
     "PublishTarget",
     "SendOutcome",
+    "StagingStart",
     "open_producer",
     "publish_extract",
     "send_pending",
@@ -34,6 +37,7 @@ __all__ = [
 
 SEND_TIMEOUT_S = 30.0
 BOOTSTRAP_TIMEOUT_MS = 5000
+CHUNKS_IN_FLIGHT = 4  # chunks sent and not yet confirmed, at most
 
 
 class BrokerUnavailable(RuntimeError):
@@ -84,22 +88,58 @@ def send_pending(outbox: Outbox, bootstrap: str, *, batch: int = 5_000) -> SendO
         producer = open_producer(bootstrap)
     except BrokerUnavailable:
         return SendOutcome((), 0, broker_unavailable=True)
-    acknowledged: list[str] = []
-    failed = 0
     try:
-        while entries := outbox.pending(limit=batch):
-            outbox.count_attempt([e.event_id for e in entries])
-            futures = [(e, producer.send(e.topic, key=e.key, value=e.value)) for e in entries]
-            producer.flush(timeout=SEND_TIMEOUT_S)
-            confirmed, missed = _confirm(outbox, futures)
-            acknowledged.extend(confirmed)
-            failed += missed
-            if missed:
-                break  # the broker is failing: leave the rest for the next flush
+        outcome = _send_pending_with(producer, outbox, batch=batch)
     finally:
         producer.close(timeout=SEND_TIMEOUT_S)
     outbox.remove_acknowledged_manifests()
+    return outcome
+
+
+def _send_pending_with(
+    producer: KafkaProducer, outbox: Outbox, *, batch: int = 5_000
+) -> SendOutcome:
+    acknowledged: list[str] = []
+    failed = 0
+    while entries := outbox.pending(limit=batch):
+        outbox.count_attempt([e.event_id for e in entries])
+        futures = [(e, producer.send(e.topic, key=e.key, value=e.value)) for e in entries]
+        producer.flush(timeout=SEND_TIMEOUT_S)
+        confirmed, missed = _confirm(outbox, futures)
+        acknowledged.extend(confirmed)
+        failed += missed
+        if missed:
+            break  # the broker is failing: leave the rest for the next flush
     return SendOutcome(tuple(acknowledged), failed)
+
+
+def _send_chunks(
+    producer: KafkaProducer, outbox: Outbox, chunks: Iterator[list[OutboxEntry]]
+) -> int:
+    """Send each chunk once it is on disk; how many the broker did not confirm.
+
+    Confirmations are awaited a few chunks behind the sending, so memory stays flat
+    however large the extract, and are recorded even when the run is interrupted, so a
+    resumed run knows what the broker already has.
+    """
+    in_flight: deque[list[tuple[OutboxEntry, Any]]] = deque()
+    failed = 0
+    try:
+        for chunk in chunks:
+            sending: list[tuple[OutboxEntry, Any]] = []
+            in_flight.append(sending)  # before sending: an interruption still confirms it
+            for entry in chunk:
+                sending.append(
+                    (entry, producer.send(entry.topic, key=entry.key, value=entry.value))
+                )
+            if len(in_flight) > CHUNKS_IN_FLIGHT:
+                failed += _confirm(outbox, in_flight[0])[1]
+                in_flight.popleft()  # only once its confirmations are recorded
+    finally:
+        producer.flush(timeout=SEND_TIMEOUT_S)
+        while in_flight:
+            failed += _confirm(outbox, in_flight.popleft())[1]
+    return failed
 
 
 def publish_extract(
@@ -110,48 +150,49 @@ def publish_extract(
     *,
     now: dt.datetime,
     catalogue: Catalogue | None = None,
-    on_row: Callable[[], None] | None = None,
+    on_start: Callable[[StagingStart], None] | None = None,
+    on_progress: Callable[[int], None] | None = None,
     converter: RowConverter = EHC_PLANS,
 ) -> PublishSummary:
     """Stage an extract in the outbox chunk by chunk, sending each chunk once it is on disk.
 
     Rows refused at source are listed with line and reason; events the broker did not
-    confirm stay in the outbox. Anything left from earlier runs is sent afterwards.
+    confirm stay in the outbox. A run resuming an interrupted one first sends what that
+    run left unsent, then stages only the rows it did not reach; anything else left from
+    earlier runs is sent afterwards. Raises ExtractUnreadable.
     """
-    catalogue = catalogue or default_catalogue()
-    summaries: list[PublishSummary] = []
-    chunks = staged_chunks(
+    staging = begin_staging(
         path,
         target,
         pseudonymiser,
         outbox,
-        summaries,
         now=now,
-        catalogue=catalogue,
-        on_row=on_row,
+        catalogue=catalogue or default_catalogue(),
         converter=converter,
     )
+    if on_start is not None:
+        on_start(staging.start)
     try:
         producer = open_producer(target.bootstrap)
     except BrokerUnavailable:
-        for _ in chunks:
+        for _ in staging.chunks(on_progress):
             pass  # keep every event in the outbox for a later flush
-        summaries[0].broker_unavailable = True
-        summaries[0].send_failures = len(summaries[0].event_ids)
-        return summaries[0]
-    futures: list[tuple[OutboxEntry, Any]] = []
+        staging.summary.broker_unavailable = True
+        return _with_sent(staging.summary, outbox)
     try:
-        for chunk in chunks:
-            futures.extend((e, producer.send(e.topic, key=e.key, value=e.value)) for e in chunk)
-        producer.flush(timeout=SEND_TIMEOUT_S)
-        confirmed, _ = _confirm(outbox, futures)
+        # what an interrupted run of this extract left unsent goes before the rest of it
+        failed = _send_pending_with(producer, outbox).failed if staging.start.resuming else 0
+        failed += _send_chunks(producer, outbox, staging.chunks(on_progress))
     finally:
         producer.close(timeout=SEND_TIMEOUT_S)
     outbox.remove_acknowledged_manifests()
-    summary = summaries[0]
-    mine = set(summary.event_ids)
-    summary.rows_sent = sum(1 for event_id in confirmed if event_id in mine)
-    summary.send_failures = len(mine) - summary.rows_sent
-    if outbox.status().pending and not summary.send_failures:
+    if outbox.status().pending and not failed:
         send_pending(outbox, target.bootstrap)  # leftovers of earlier, interrupted runs
+    return _with_sent(staging.summary, outbox)
+
+
+def _with_sent(summary: PublishSummary, outbox: Outbox) -> PublishSummary:
+    """Sent means confirmed by the broker, in this run or an earlier one of the extract."""
+    summary.send_failures = outbox.pending_of_extract(summary.extract_id, kind="event")
+    summary.rows_sent = summary.rows_staged - summary.send_failures
     return summary

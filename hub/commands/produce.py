@@ -2,29 +2,46 @@
 
 Each row is checked against the contract, pseudonymised and sent as an Avro event through
 the durable outbox; refused rows are reported by line, and the exit code says what happened.
+A large extract shows its progress on a terminal; one interrupted resumes when run again.
 """
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import signal
+import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from types import FrameType
 from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import Progress
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+)
+from rich.text import Text
 
 from hub.commands.keys import pseudonymiser_from
 from hub.settings import HubSettings
 from producers.ehc_plans import EHC_PLANS
 from producers.extract_reader import ExtractUnreadable
+from producers.identity import Pseudonymiser
 from producers.mapped_extract import mapped_extract
 from producers.outbox import Outbox
-from producers.publisher import PublishSummary, PublishTarget, publish_extract
+from producers.publisher import PublishSummary, PublishTarget, StagingStart, publish_extract
 from producers.source_mapping import MappingInvalid, find_extract
 from producers.staging import RowConverter
+from producers.staging_ledger import refusals_of
 from schemas.catalogue import default_catalogue
 from schemas.topics import SOURCE_BY_SYSTEM
 
@@ -34,6 +51,7 @@ errors = Console(stderr=True)
 EXIT_REFUSED_ROWS = 1
 EXIT_USAGE = 2
 EXIT_UNAVAILABLE = 3
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports Ctrl-C
 LARGE_EXTRACT_BYTES = 1_000_000
 EHC_PLANS_EXTRACT = "ehc_plans_issued"
 
@@ -41,6 +59,12 @@ EHC_PLANS_EXTRACT = "ehc_plans_issued"
 def report_publish(summary: PublishSummary, file_name: str) -> None:
     for refusal in summary.refusals:
         errors.print(f"{file_name}: line {refusal.line}: {refusal.reason}: {refusal.message}")
+    if summary.rows_refused > len(summary.refusals):
+        where = f": every one is listed in {summary.refusals_file}" if summary.refusals_file else ""
+        errors.print(
+            f"{file_name}: {summary.rows_refused - len(summary.refusals):,} more refused rows "
+            f"not shown{where}"
+        )
     if summary.unknown_columns:
         errors.print(f"ignored unknown columns: {', '.join(summary.unknown_columns)}")
     if summary.send_failures:
@@ -117,16 +141,16 @@ def publish_file(
     pseudonymiser = pseudonymiser_from(settings)
     outbox_path = settings.outbox_path(source)
     with Outbox(outbox_path) as outbox:
-        with progress_bar(file) as advance:
-            summary = publish_extract(
-                file,
-                target,
-                pseudonymiser,
-                outbox,
-                now=dt.datetime.now(dt.UTC),
-                on_row=advance,
-                converter=converter,
+        try:
+            summary = publish_watched(file, target, pseudonymiser, outbox, converter)
+        except StopRequested as stop:
+            errors.print(
+                f"{file.name}: stopped after line {stop.line:,}; what was staged is kept in "
+                f"the outbox ({outbox_path}): run the same command again to resume"
             )
+            raise typer.Exit(EXIT_INTERRUPTED) from None
+        if summary.rows_refused > len(summary.refusals):
+            summary.refusals_file = write_refusals(outbox, summary, outbox_path.parent, file)
         waiting = outbox.status()
     if summary.broker_unavailable:
         errors.print(
@@ -137,17 +161,159 @@ def publish_file(
     return summary
 
 
+def publish_watched(
+    file: Path,
+    target: PublishTarget,
+    pseudonymiser: Pseudonymiser,
+    outbox: Outbox,
+    converter: RowConverter,
+) -> PublishSummary:
+    """`publish_extract` with its progress shown and Ctrl-C honoured between chunks."""
+    with progress_display(file) as progress, stop_between_chunks() as stop_if_asked:
+
+        def on_progress(line: int) -> None:
+            progress.advance(line)
+            stop_if_asked(line)
+
+        return publish_extract(
+            file,
+            target,
+            pseudonymiser,
+            outbox,
+            now=dt.datetime.now(dt.UTC),
+            on_start=progress.start,
+            on_progress=on_progress,
+            converter=converter,
+        )
+
+
+class StopRequested(Exception):
+    """Ctrl-C while publishing, acted on once the rows in hand are committed."""
+
+    def __init__(self, line: int) -> None:
+        super().__init__(f"stopped after line {line}")
+        self.line = line
+
+
 @contextmanager
-def progress_bar(file: Path) -> Iterator[Callable[[], None]]:
-    """A progress bar for large extracts on a terminal; silent otherwise."""
-    size = file.stat().st_size
-    if not console.is_terminal or size < LARGE_EXTRACT_BYTES:
-        yield lambda: None
+def stop_between_chunks() -> Iterator[Callable[[int], None]]:
+    """Ctrl-C asks publishing to stop where nothing is half-sent: after the chunk in hand is
+    committed and what the broker confirmed is recorded, so a run again resumes exactly.
+    The check it yields raises StopRequested there; a second Ctrl-C stops at once."""
+    requested = False
+
+    def on_ctrl_c(_signal: int, _frame: FrameType | None) -> None:
+        nonlocal requested
+        if requested:
+            raise KeyboardInterrupt
+        requested = True
+        errors.print("stopping once the rows in hand are staged (Ctrl-C again to stop at once)")
+
+    def stop_if_asked(line: int) -> None:
+        if requested:
+            raise StopRequested(line)
+
+    if threading.current_thread() is not threading.main_thread():
+        yield stop_if_asked  # only the main thread receives signals
         return
-    lines = sum(1 for _ in file.open("rb")) - 1
-    with Progress(transient=True, console=console) as progress:
-        task = progress.add_task(f"publishing {file.name}", total=lines)
-        yield lambda: progress.advance(task)
+    previous = signal.signal(signal.SIGINT, on_ctrl_c)
+    try:
+        yield stop_if_asked
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def write_refusals(outbox: Outbox, summary: PublishSummary, directory: Path, file: Path) -> Path:
+    """Every refused row of a large extract, as CSV (line, reason, message: never a value),
+    beside the outbox: the console shows only the first REFUSALS_KEPT."""
+    path = directory / "refusals" / f"{file.stem}.{summary.extract_id}.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out)
+        writer.writerow(("line", "reason", "message"))
+        writer.writerows(
+            (r.line, r.reason, r.message) for r in refusals_of(outbox, summary.extract_id)
+        )
+    return path
+
+
+class ProgressDisplay:
+    """What a person publishing sees while it runs: whether it resumes an earlier run and,
+    for a large extract on a terminal, a bar with rows done of all, rows a second and the
+    time left. Silent otherwise, so logs and pipes get only the summary."""
+
+    def __init__(self, file: Path, stack: ExitStack) -> None:
+        self.file = file
+        self._stack = stack
+        self._progress: Progress | None = None
+        self._task: TaskID | None = None
+
+    def start(self, start: StagingStart) -> None:
+        """Called once the extract is identified, before any row is read."""
+        if message := resume_message(self.file.name, start):
+            console.print(message)
+        large = self.file.stat().st_size >= LARGE_EXTRACT_BYTES
+        if not console.is_terminal or not large or start.staged_in_full:
+            return
+        self._progress = self._stack.enter_context(
+            Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("rows"),
+                RowRateColumn(),
+                TimeRemainingColumn(),
+                transient=True,
+                console=console,
+            )
+        )
+        self._task = self._progress.add_task(
+            f"publishing {self.file.name}",
+            total=max(start.rows_estimate, 1),
+            completed=max(start.resumed_after_line - 1, 0),
+        )
+
+    def advance(self, line: int) -> None:
+        """Called with the file line reached each time a chunk is committed."""
+        if self._progress is not None and self._task is not None:
+            self._progress.update(self._task, completed=line - 1)
+
+
+class RowRateColumn(ProgressColumn):
+    """Rows a second, from the progress bar's own estimate."""
+
+    def render(self, task: Task) -> Text:
+        speed = task.speed
+        shown = f"{speed:,.0f}" if speed else "-"
+        return Text(f"{shown} rows/s", style="progress.data.speed")
+
+
+def resume_message(file_name: str, start: StagingStart) -> str | None:
+    """What to say when this run is not simply the first of its extract."""
+    if start.staged_in_full:
+        return (
+            f"{file_name}: resuming extract {start.extract_id}: an earlier run staged every "
+            "row; sending what it left unsent"
+        )
+    if start.resuming:
+        row, line = start.rows_read_before + 1, start.resumed_after_line + 1
+        return (
+            f"{file_name}: resuming extract {start.extract_id} from row {row:,} (line {line:,}): "
+            f"the {start.rows_read_before:,} rows before it were staged by an interrupted run "
+            "and are not staged or sent again"
+        )
+    if start.published_before:
+        return (
+            f"{file_name}: extract {start.extract_id} was published in full before; "
+            "sending it again (the hub keeps each event once)"
+        )
+    return None
+
+
+@contextmanager
+def progress_display(file: Path) -> Iterator[ProgressDisplay]:
+    with ExitStack() as stack:
+        yield ProgressDisplay(file, stack)
 
 
 def register(app: typer.Typer) -> None:

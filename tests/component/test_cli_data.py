@@ -201,3 +201,28 @@ def test_opt_out_load_keeps_pseudonyms_only(env: HubSettings, tmp_path: Path) ->
     with connect(env.warehouse_dsn()) as conn:
         stored = [row[0] for row in conn.execute("SELECT pseudonym FROM opted_out_subjects")]
     assert len(stored) == 3 and not set(stored) & set(numbers)
+
+
+def test_produce_lists_the_first_refusals_and_writes_every_one_to_a_file(
+    env: HubSettings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from producers import staging
+    from producers.synthetic.ehc_plans import generate
+
+    monkeypatch.setattr(staging, "REFUSALS_KEPT", 2)
+    extract = tmp_path / "plans.csv"
+    synthetic = generate(40, seed=21, faults=5)
+    extract.write_text(synthetic.csv_text)
+    result = runner.invoke(app, ["produce", "--source", "education", str(extract)])
+    said = " ".join(result.output.split())
+    assert result.exit_code == 1, result.output
+    assert said.count("plans.csv: line ") == 2
+    assert "read 45 rows: 40 sent, 5 refused" in said
+    assert "3 more refused rows not shown: every one is listed in" in said
+    [written] = (env.outbox_path("education").parent / "refusals").iterdir()
+    assert written.name.startswith("plans.") and written.name in said.replace(" ", "")
+    lines = written.read_text().splitlines()
+    assert lines[0] == "line,reason,message"
+    assert [tuple(row.split(",")[:2]) for row in lines[1:]] == [
+        (str(line), reason) for line, reason in synthetic.truth.refused_lines
+    ]

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from producers.outbox import Outbox, OutboxEntry
+from producers.outbox import Outbox, OutboxEntry, insert_entries
 
 
 def entry(event_id: str, kind: str = "event") -> OutboxEntry:
@@ -37,3 +37,19 @@ def test_only_acknowledged_events_can_be_forgotten(tmp_path: Path) -> None:
         assert (status.pending, status.acknowledged) == (1, 0)
         assert status.oldest_pending is not None
         assert not status.empty
+
+
+def test_a_transaction_interrupted_writes_nothing(tmp_path: Path) -> None:
+    with Outbox(tmp_path / "o.sqlite") as outbox:
+        try:
+            with outbox.transaction() as db:
+                insert_entries(db, [entry("a")])
+                raise KeyboardInterrupt  # Ctrl-C half-way through a chunk
+        except KeyboardInterrupt:
+            pass
+        assert outbox.pending() == []
+        outbox.enqueue([entry("a"), entry("b"), entry("m", kind="manifest")])
+        outbox.mark_acknowledged(["b"])
+        assert outbox.pending_of_extract("x1") == 2
+        assert outbox.pending_of_extract("x1", kind="event") == 1
+        assert outbox.pending_of_extract("x2") == 0
