@@ -107,7 +107,12 @@ class OptOut(Strict):
 
 
 class DisclosureControl(Strict):
-    """How published aggregates are protected: suppress small cells, round the rest."""
+    """How published aggregates are protected: suppress small cells, round the rest.
+
+    Counts from 1 to `suppress_below - 1` are suppressed, a true zero is shown, every
+    other count is rounded to the nearest `round_to`; with `secondary_suppression`, cells
+    that would give a suppressed one away are suppressed too (`streams/disclosure.py`).
+    """
 
     suppress_below: int = Field(ge=1)
     round_to: int = Field(ge=1)

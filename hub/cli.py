@@ -25,10 +25,12 @@ app = typer.Typer(
 
 def _register_commands() -> None:
     from hub.commands import (
+        audit,
         backfill,
         bench,
         contracts,
         demo,
+        disclosure,
         jsna,
         keys,
         outbox,
@@ -40,6 +42,7 @@ def _register_commands() -> None:
         scorecard,
         stack,
         synth,
+        tokens,
         warehouse,
     )
 
@@ -60,6 +63,9 @@ def _register_commands() -> None:
         warehouse,
         schemas,
         bench,
+        tokens,
+        audit,
+        disclosure,
     ):
         module.register(app)
 

@@ -34,6 +34,21 @@ class HubSettings(BaseSettings):
 
     api_host: str = Field("127.0.0.1", description="HTTP API bind address.")
     api_port: int = Field(8400, description="HTTP API port.")
+    api_base_url: str | None = Field(
+        None,
+        description="The API address callers use, e.g. behind the proxy (default http://host:port).",
+    )
+    api_token: SecretStr | None = Field(
+        None, description="Bearer token this side presents to the API (a partner's for receipts)."
+    )
+    api_token_file: Path | None = Field(None, description="File holding the API token.")
+    api_warehouse_user: str = Field(
+        "hub_api_login", description="PostgreSQL login role the API connects as (in hub_api)."
+    )
+    api_warehouse_password_file: Path | None = Field(
+        None,
+        description="File holding that role's password (state_dir/secrets/api-warehouse.password).",
+    )
 
     streams_app_id: str = Field("hub-streams", description="faust app id (consumer group).")
     streams_session_timeout_s: float = Field(10.0, description="Broker session timeout.")
@@ -68,7 +83,31 @@ class HubSettings(BaseSettings):
 
     @property
     def api_url(self) -> str:
-        return f"http://{self.api_host}:{self.api_port}"
+        return self.api_base_url or f"http://{self.api_host}:{self.api_port}"
+
+    def resolved_api_token(self) -> str | None:
+        """The bearer token for the API, from env or a file; None when none is configured."""
+        if self.api_token is not None:
+            return self.api_token.get_secret_value()
+        if self.api_token_file is not None:
+            return self.api_token_file.read_text(encoding="utf-8").strip()
+        return None
+
+    @property
+    def api_warehouse_password_path(self) -> Path:
+        return (
+            self.api_warehouse_password_file
+            or self.state_dir / "secrets" / "api-warehouse.password"
+        )
+
+    def api_warehouse_dsn(self) -> str:
+        """The API's own connection string: its least-privilege login role, not the owner."""
+        dsn = f"host={self.warehouse_host} port={self.warehouse_port}"
+        dsn += f" user={self.api_warehouse_user} dbname={self.warehouse_database}"
+        path = self.api_warehouse_password_path
+        if path.exists():
+            dsn += f" password={path.read_text(encoding='utf-8').strip()}"
+        return dsn
 
     def resolved_warehouse_password(self) -> str | None:
         if self.warehouse_password is not None:

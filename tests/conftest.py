@@ -23,9 +23,12 @@ from hub.settings import HubSettings
 from hub.stack.broker import EmbeddedBroker
 from hub.stack.postgres import EmbeddedPostgres
 from warehouse.migrate import upgrade
+from warehouse.privileges import ensure_api_login
+from warehouse.tokens import Role, issue_token
 
 TIERS = ("unit", "component", "integration", "scenario")
 TEMPLATE_DATABASE = "hub_template"
+API_LOGIN = "hub_api_login"  # the API's least-privilege role, as `hub up` makes it
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -49,6 +52,8 @@ def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Embedd
         server.wait_ready()
         server.ensure_database(TEMPLATE_DATABASE)
         upgrade(server.dsn(TEMPLATE_DATABASE))
+        with psycopg.connect(server.dsn("postgres"), autocommit=True) as conn:
+            ensure_api_login(conn, API_LOGIN, uuid.uuid4().hex)  # trust auth: not checked
         yield server
     finally:
         server.stop()
@@ -66,6 +71,12 @@ def warehouse_database(postgres_server: EmbeddedPostgres) -> str:
 @pytest.fixture
 def warehouse_dsn(postgres_server: EmbeddedPostgres, warehouse_database: str) -> str:
     return postgres_server.dsn(warehouse_database)
+
+
+@pytest.fixture
+def api_dsn(postgres_server: EmbeddedPostgres, warehouse_database: str) -> str:
+    """This test's database as the API sees it: logged in as its least-privilege role."""
+    return postgres_server.dsn(warehouse_database).replace("user=postgres", f"user={API_LOGIN}")
 
 
 @pytest.fixture(scope="session")
@@ -98,7 +109,13 @@ def hub_settings(
     topic_prefix: str,
     pseudonym_key: str,
 ) -> HubSettings:
-    """Settings pointing at this session's real PostgreSQL and broker, isolated for this test."""
+    """Settings pointing at this session's real PostgreSQL and broker, isolated for this test.
+
+    They carry a partner token for `education` (issued through the real token store), as
+    a council's producer would, so `hub outbox flush` may ask for its receipts.
+    """
+    with psycopg.connect(postgres_server.dsn(warehouse_database), autocommit=True) as conn:
+        education_token, _ = issue_token(conn, "test-education", Role.PARTNER, "education")
     return HubSettings(
         state_dir=tmp_path / "hub",
         broker_host=broker.host,
@@ -111,6 +128,8 @@ def hub_settings(
         streams_app_id=f"hub-streams-{uuid.uuid4().hex[:8]}",
         streams_session_timeout_s=6.0,
         pseudonym_key=pseudonym_key,
+        api_token=education_token,
+        api_warehouse_user=API_LOGIN,
     )
 
 

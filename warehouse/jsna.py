@@ -3,9 +3,9 @@
 Cells are kept for every month end (see streams/jsna.py); an as-at date reads the
 month end on or before it. Rates use the reference population of the same
 breakdown and year (`reference_population`); where no population is loaded the
-rate is left empty rather than guessed. Small numbers are not suppressed here:
-this is the analysts' view inside the hub, and publication applies the
-contract's disclosure-control rule.
+rate is `x` (not available) rather than guessed. Every figure leaves protected by
+the contract's disclosure-control rule (`streams/publication.py`): counts 1 to 7 are
+`c`, the rest rounded to the nearest 5, rates and changes from the protected counts.
 """
 
 from __future__ import annotations
@@ -15,7 +15,9 @@ from typing import Any
 
 import psycopg
 
-from streams.jsna import rate_per_1000
+from streams.disclosure import Rule
+from streams.publication import Publication, month_table, publish_jsna
+from warehouse.publication import cells_at, publication_rule
 
 
 def month_end_on_or_before(day: dt.date) -> dt.date:
@@ -28,38 +30,31 @@ def _year_before(day: dt.date) -> dt.date:
     return month_end_on_or_before(day.replace(year=day.year - 1, day=1) + dt.timedelta(days=40))
 
 
-def jsna_document(conn: psycopg.Connection, as_at: dt.date) -> dict[str, Any]:
-    """Every cell as at `as_at`: count, rate per 1,000 (if population known), change on a year."""
+def published_jsna(
+    conn: psycopg.Connection, as_at: dt.date, rule: Rule | None = None
+) -> Publication:
+    """The JSNA as published as at `as_at`, with the ledger the disclosure audit attacks."""
+    rule = rule or publication_rule()
     month_end = month_end_on_or_before(as_at)
     year_before = _year_before(month_end)
-    rows = conn.execute(
-        """
-        SELECT c.send_status, c.dimension, c.value, c.people, prior.people, p.people
-        FROM jsna_cells c
-        LEFT JOIN jsna_cells prior
-               ON prior.as_at = %(prior)s AND prior.send_status = c.send_status
-              AND prior.dimension = c.dimension AND prior.value = c.value
-        LEFT JOIN reference_population p
-               ON p.year = %(year)s AND p.dimension = c.dimension AND p.value = c.value
-        WHERE c.as_at = %(at)s
-        ORDER BY c.dimension, c.value, c.send_status
-        """,
-        {"at": month_end, "prior": year_before, "year": month_end.year},
-    ).fetchall()
-    cells = [
-        {
-            "send_status": status,
-            "dimension": dimension,
-            "value": value,
-            "people": int(people),
-            "rate_per_1000": rate_per_1000(int(people), int(population) if population else None),
-            "people_a_year_before": int(prior) if prior is not None else 0,
-            "change_on_year": int(people) - (int(prior) if prior is not None else 0),
-        }
-        for status, dimension, value, people, prior, population in rows
-    ]
-    return {
-        "as_at": month_end.isoformat(),
-        "compared_with": year_before.isoformat(),
-        "cells": cells,
+    cells = cells_at(conn, [month_end, year_before])
+    population = {
+        (dimension, value): int(people)
+        for dimension, value, people in conn.execute(
+            "SELECT dimension, value, people FROM reference_population WHERE year = %s",
+            (month_end.year,),
+        ).fetchall()
+        if people
     }
+    return publish_jsna(
+        month_table(month_end, cells[month_end], rule),
+        month_table(year_before, cells[year_before], rule),
+        cells[month_end],
+        population,
+        rule,
+    )
+
+
+def jsna_document(conn: psycopg.Connection, as_at: dt.date) -> dict[str, Any]:
+    """Every cell as at `as_at`, protected: count, rate per 1,000, change on a year."""
+    return published_jsna(conn, as_at).document

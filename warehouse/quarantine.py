@@ -96,3 +96,20 @@ def mark_released(conn: psycopg.Connection, message_id: int, event_id: str | Non
         " released_event_id = %s WHERE id = %s",
         (event_id, message_id),
     )
+
+
+def held_from(
+    conn: psycopg.Connection, topic: str, limit: int = 100
+) -> tuple[dict[str, int], list[QuarantinedMessage]]:
+    """What one topic's publisher had refused: counts still held by reason, then the newest."""
+    counts = conn.execute(
+        "SELECT reason, count(*) FROM quarantined_messages"
+        " WHERE topic = %s AND released_at IS NULL GROUP BY reason ORDER BY reason",
+        (topic,),
+    ).fetchall()
+    rows = conn.execute(
+        'SELECT id, topic, partition, "offset", reason, detail, received_at, released_at'
+        " FROM quarantined_messages WHERE topic = %s ORDER BY id DESC LIMIT %s",
+        (topic, limit),
+    ).fetchall()
+    return {reason: int(n) for reason, n in counts}, [QuarantinedMessage(*row) for row in rows]

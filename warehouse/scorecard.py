@@ -2,8 +2,9 @@
 
 The engine (`streams/scorecard_engine.py`, pure) evaluates every KPI declaration over
 a span of months; this module runs the queries that feed it (KPI measures, the
-cohort counts the catalogue reads, the reference population) and shapes the document
-the CLI and the API return.
+cohort counts the catalogue reads, the reference population) and the JSNA tables
+its stock figures are protected with, and hands them to `streams/publication.py`,
+which shapes the protected document the CLI and the API return.
 """
 
 from __future__ import annotations
@@ -14,8 +15,11 @@ from typing import Any
 
 import psycopg
 
+from streams.disclosure import Rule
 from streams.kpi import KpiResult
+from streams.publication import Publication, needed_months, publish_scorecard
 from streams.scorecard_engine import ScorecardInputs, cohort_keys, evaluate
+from warehouse.publication import month_tables, publication_rule
 
 
 def load_inputs(conn: psycopg.Connection) -> ScorecardInputs:
@@ -61,14 +65,25 @@ def measure_kpis(
     return evaluate(load_inputs(conn), period_from, period_to, as_at)
 
 
+def published_scorecard(
+    conn: psycopg.Connection,
+    period_from: dt.date | None = None,
+    period_to: dt.date | None = None,
+    rule: Rule | None = None,
+) -> Publication:
+    """The scorecard as published, with the ledger the disclosure audit attacks."""
+    rule = rule or publication_rule()
+    as_at = scorecard_as_at(conn)
+    inputs = load_inputs(conn)
+    results = evaluate(inputs, period_from, period_to, as_at)
+    tables = month_tables(conn, needed_months(results), rule)
+    return publish_scorecard(inputs, results, tables, as_at, rule)
+
+
 def scorecard_document(
     conn: psycopg.Connection,
     period_from: dt.date | None = None,
     period_to: dt.date | None = None,
 ) -> dict[str, Any]:
-    """The scorecard as JSON-ready data: what `hub scorecard --format json` and the API return."""
-    as_at = scorecard_as_at(conn)
-    return {
-        "as_at": as_at.isoformat() if as_at else None,
-        "kpis": [result.as_dict() for result in measure_kpis(conn, period_from, period_to, as_at)],
-    }
+    """The scorecard as published: what `hub scorecard --format json` and the API return."""
+    return published_scorecard(conn, period_from, period_to).document

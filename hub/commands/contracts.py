@@ -117,8 +117,9 @@ def _show(contract: Contract) -> None:
     console.print(f"opt-out: {'applies to ' + ', '.join(opt.sources) if opt.applies else 'n/a'}")
     rule = contract.disclosure_control
     console.print(
-        f"disclosure control: suppress counts below {rule.suppress_below}, round to "
-        f"{rule.round_to}, secondary suppression {'on' if rule.secondary_suppression else 'off'}"
+        f"disclosure control: counts from 1 to {rule.suppress_below - 1} suppressed, the rest "
+        f"rounded to the nearest {rule.round_to}, secondary suppression "
+        f"{'on' if rule.secondary_suppression else 'off'}"
     )
 
 

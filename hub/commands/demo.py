@@ -65,8 +65,17 @@ def demo(
     console.rule("Reconciliation and data quality")
     _hub("pipelines", "run", "reconcile")
     console.print(
-        f"\nThe hub is running. API: {settings.api_url}/scorecard and /jsna  ·  `hub status`  ·  "
-        "`hub quarantine list`  ·  `hub replay`  ·  stop it with `hub down`."
+        f"\nThe hub is running. API: {settings.api_url} (only /health without a token)  ·  "
+        "`hub status`  ·  `hub quarantine list`  ·  `hub replay`  ·  stop it with `hub down`."
+    )
+    console.print(
+        "Each reader signs in with a token of their own, shown once when it is made:\n"
+        "  hub tokens create --role commissioner --name YOUR-NAME        (the scorecard)\n"
+        "  hub tokens create --role public_health --name YOUR-NAME       (the JSNA)\n"
+        "  hub tokens create --role ig_auditor --name YOUR-NAME          (the access log)\n"
+        "  hub tokens create --role partner --party education --name X   (a partner's own)\n"
+        f"then: curl -H 'Authorization: Bearer TOKEN' {settings.api_url}/scorecard  ·  "
+        "`hub tokens list`  ·  `hub audit access`"
     )
 
 

@@ -1,4 +1,8 @@
-"""`hub jsna`: the JSNA aggregates as at a date, for public health analysts."""
+"""`hub jsna`: the JSNA aggregates as at a date, for public health analysts.
+
+The document is the published one (`warehouse/jsna.py`): protected counts, and the GSS
+symbols where a figure cannot be shown, which the table prints as they are.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from hub.settings import HubSettings
+from streams.disclosure import figure_text
 from warehouse.connection import WarehouseUnavailable, connect
 from warehouse.jsna import jsna_document
 
@@ -19,6 +24,10 @@ errors = Console(stderr=True)
 
 EXIT_USAGE = 2
 EXIT_UNAVAILABLE = 3
+SYMBOLS_CAPTION = (
+    "Counts 1 to 7 suppressed, the rest rounded to the nearest 5. "
+    "c suppressed · low rounds to zero · x not available · z not applicable"
+)
 
 
 def jsna(
@@ -54,15 +63,15 @@ def jsna(
     for column in ("breakdown", "value", "SEND status", "people", "per 1,000", "change on year"):
         table.add_column(column, justify="right" if column in ("people", "per 1,000") else "left")
     for cell in document["cells"]:
-        rate = "-" if cell["rate_per_1000"] is None else f"{cell['rate_per_1000']:.1f}"
         table.add_row(
             cell["dimension"],
             cell["value"],
             cell["send_status"],
-            str(cell["people"]),
-            rate,
-            f"{cell['change_on_year']:+d}",
+            figure_text(cell["people"]),
+            figure_text(cell["rate_per_1000"], 1),
+            figure_text(cell["change_on_year"], signed=True),
         )
+    table.caption = SYMBOLS_CAPTION
     console.print(table)
 
 

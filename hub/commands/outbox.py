@@ -53,7 +53,7 @@ def outbox_flush(
         console.print(f"sent {len(outcome.acknowledged)} events ({outcome.failed} failed)")
         awaiting = outbox.acknowledged_ids(limit=1_000_000)
         try:
-            recorded = recorded_event_ids(settings.api_url, awaiting)
+            recorded = recorded_event_ids(settings.api_url, awaiting, api_token(settings))
         except HubUnreachable as error:
             errors.print(f"[yellow]{error}[/yellow]; sent events stay in the outbox")
             raise typer.Exit(EXIT_UNAVAILABLE) from None
@@ -65,6 +65,17 @@ def outbox_flush(
     )
     if outcome.failed or status.pending:
         raise typer.Exit(EXIT_UNAVAILABLE)
+
+
+def api_token(settings: HubSettings) -> str | None:
+    try:
+        return settings.resolved_api_token()
+    except OSError as error:
+        errors.print(
+            f"[red]HUB_API_TOKEN_FILE names {settings.api_token_file}, which cannot be read"
+            f" ({error.strerror}).[/red]"
+        )
+        raise typer.Exit(2) from None
 
 
 def register(app: typer.Typer) -> None:

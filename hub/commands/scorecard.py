@@ -1,7 +1,8 @@
 """`hub scorecard`: the balanced scorecard for commissioners, on a terminal or as JSON.
 
-The figures come whole from the warehouse's read model (the same document as GET /scorecard);
-this module only chooses the months and lays the document out as a table.
+The figures come whole and protected from the warehouse's read model (the same document as
+GET /scorecard); this module only chooses the months and lays the document out as a table,
+with the GSS symbols (`c`, `low`, `x`, `z`) where a figure cannot be shown.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from hub.settings import HubSettings
+from streams.disclosure import figure_text
 from warehouse.connection import WarehouseUnavailable, connect
 from warehouse.scorecard import scorecard_document
 
@@ -53,7 +55,8 @@ def render_scorecard(document: dict[str, object]) -> Table:
     table = Table(
         title=f"Balanced scorecard (as at {document['as_at'] or 'no data yet'})",
         caption=f"{months}; yearly rates over the last 12; 12 mo: the last 12 months "
-        "against the 12 before",
+        "against the 12 before. Counts 1 to 7 suppressed, the rest rounded to the nearest 5: "
+        "c suppressed, low rounds to zero, x not available, z not applicable",
     )
     # 80 columns: values, six-figure session counts and yearly targets wrap rather than push
     # the KPI names down to a word a line or the last column off the screen
@@ -63,26 +66,32 @@ def render_scorecard(document: dict[str, object]) -> Table:
     table.add_column("Target", justify="right", max_width=9)
     for column in ("RAG", "12 mo"):
         table.add_column(column, justify="right", no_wrap=True)
-    rag_style = {"green": "green", "amber": "yellow", "red": "red", "no_data": "dim"}
+    rag_style = {
+        "green": "green",
+        "amber": "yellow",
+        "red": "red",
+        "no_data": "dim",
+        "suppressed": "dim",
+    }
     perspective = None
     for kpi in kpis:
         if kpi["perspective"] != perspective:
             perspective = kpi["perspective"]
             table.add_row(f"[bold]{str(perspective).capitalize()}[/bold]")
-        value = kpi["value"]
-        if value is None:
-            shown = "-"
-        elif kpi["unit"] == "count":
-            shown = f"{value:,.0f}"
-        else:
-            shown = f"{value:,.1f}{UNIT_SUFFIX[kpi['unit']]}"
+        digits = 0 if kpi["unit"] == "count" else 1
+        shown = figure_text(kpi["value"], digits)
+        if kpi["value"]["value"] is not None and kpi["unit"] != "count":
+            shown += UNIT_SUFFIX[kpi["unit"]]
         figures = (
-            f"{kpi['numerator']:,}"
+            figure_text(kpi["numerator"])
             if kpi["unit"] == "count"
-            else f"{kpi['numerator']:,} / {kpi['denominator']:,}"
+            else f"{figure_text(kpi['numerator'])} / {figure_text(kpi['denominator'])}"
         )
-        change = "-" if kpi["change_percent"] is None else f"{kpi['change_percent']:+.1f} %"
+        change = figure_text(kpi["change_percent"], 1, signed=True)
+        if kpi["change_percent"]["value"] is not None:
+            change += " %"
         style = rag_style[kpi["rag"]]
+        rag = "c" if kpi["rag"] == "suppressed" else kpi["rag"].upper()
         name = kpi["name"]
         if kpi.get("waiting_for"):
             name = f"{name}\n[dim]waiting for: {kpi['waiting_for']}[/dim]"
@@ -91,7 +100,7 @@ def render_scorecard(document: dict[str, object]) -> Table:
             shown,
             figures,
             _target(kpi),
-            f"[{style}]{kpi['rag'].upper()}[/{style}]",
+            f"[{style}]{rag}[/{style}]",
             change,
         )
     return table

@@ -6,6 +6,7 @@ import typer
 from rich.console import Console
 
 from hub.settings import HubSettings
+from hub.stack.supervisor import ensure_api_login_role
 from warehouse.connection import WarehouseUnavailable, connect
 from warehouse.migrate import upgrade
 
@@ -25,6 +26,16 @@ def migrate() -> None:
         raise typer.Exit(3) from None
     upgrade(dsn)
     console.print("warehouse schema is up to date")
+    role = ensure_api_login_role(settings, create_password=False)
+    if role is None and settings.api_warehouse_user == settings.warehouse_user:
+        console.print("the API connects as the owner (HUB_API_WAREHOUSE_USER): not recommended")
+    elif role is None:
+        console.print(
+            f"the API's login role was not made: no password file at"
+            f" {settings.api_warehouse_password_path} (HUB_API_WAREHOUSE_PASSWORD_FILE)"
+        )
+    else:
+        console.print(f"the API logs in as {role} (member of hub_api)")
 
 
 def register(app: typer.Typer) -> None:

@@ -59,6 +59,30 @@ def port_claims(settings: HubSettings) -> list[PortClaim]:
     ]
 
 
+def not_loopback(settings: HubSettings) -> str | None:
+    """Why the embedded stack may not listen where the settings say, or None when it may.
+
+    It has no TLS and trusts local connections, so it listens on loopback only; a hub
+    reachable from other machines is the compose topology, behind its TLS proxy.
+    """
+    import ipaddress
+
+    wide = []
+    for claim in port_claims(settings):
+        try:
+            loopback = ipaddress.ip_address(claim.host).is_loopback
+        except ValueError:
+            loopback = claim.host == "localhost"
+        if not loopback:
+            wide.append(f"HUB_{claim.setting.replace('port', 'host').upper()}={claim.host}")
+    if not wide:
+        return None
+    return (
+        f"the embedded stack listens on 127.0.0.1 only, not {', '.join(wide)}: to serve other"
+        " machines use docker-compose.yml, where a TLS proxy is the only door"
+    )
+
+
 def busy_ports(settings: HubSettings) -> list[PortClaim]:
     return [claim for claim in port_claims(settings) if port_in_use(claim.host, claim.port)]
 
@@ -138,6 +162,9 @@ class Supervisor:
                 f" (state in {self.state_path}): see `hub status`, or stop it with `hub down`",
                 exit_code=2,
             )
+        exposed = not_loopback(self.settings)
+        if exposed:
+            raise StackError(exposed, exit_code=2)
         busy = busy_ports(self.settings)
         if busy:
             raise StackError(busy_port_message(busy), exit_code=2)
@@ -179,6 +206,7 @@ class Supervisor:
             postgres.wait_ready(timeout=60)
             postgres.ensure_database(s.warehouse_database)
             upgrade(s.warehouse_dsn())
+            ensure_api_login_role(s, create_password=True)
             forget_old_heartbeats(s)
 
         def prepare_topics() -> None:
@@ -321,6 +349,35 @@ def forget_old_heartbeats(settings: HubSettings) -> None:
             "DELETE FROM worker_heartbeats WHERE worker_id LIKE %s",
             (f"{settings.streams_app_id}@%",),
         )
+
+
+def ensure_api_login_role(settings: HubSettings, create_password: bool) -> str | None:
+    """Make the API's LOGIN role (in `hub_api`) with the password kept in its secret file.
+
+    With `create_password` (the embedded stack) a missing file is made, mode 0600; without
+    it (production, where the file is a mounted secret) a missing file means nothing is done.
+    Returns the role made, or None.
+    """
+    import secrets
+
+    import psycopg
+
+    from warehouse.privileges import ensure_api_login
+
+    if settings.api_warehouse_user == settings.warehouse_user:
+        return None  # the operator chose to run the API as the owner (not recommended)
+    path = settings.api_warehouse_password_path
+    if not path.exists():
+        if not create_password:
+            return None
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_urlsafe(32))
+    password = path.read_text(encoding="utf-8").strip()
+    with psycopg.connect(settings.warehouse_dsn(), autocommit=True) as conn:
+        ensure_api_login(conn, settings.api_warehouse_user, password)
+    return settings.api_warehouse_user
 
 
 def stop_running_stack(settings: HubSettings, timeout: float = 90.0) -> str:

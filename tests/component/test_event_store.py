@@ -31,13 +31,23 @@ def test_a_batch_appends_events_and_counts_them_once(warehouse_dsn: str) -> None
         first = apply_batch(conn, [on_time, late, excepted])
         again = apply_batch(conn, [late, on_time, late])
         document = scorecard_document(conn)
+        counted = dict(
+            conn.execute(
+                "SELECT kpi_id, (sum(numerator), sum(denominator)) FROM kpi_measures"
+                " WHERE kpi_id LIKE 'ehcp_20_weeks%%' GROUP BY kpi_id"
+            ).fetchall()
+        )
     assert (first.appended, first.duplicates) == (3, 0)
     assert (again.appended, again.duplicates) == (0, 3)
+    # inside the hub each plan counts once: 1 of 2 on time without exceptions, 1 of 3 with
+    assert {k: tuple(map(int, v)) for k, v in counted.items()} == {
+        "ehcp_20_weeks_excl_exceptions": (1, 2),
+        "ehcp_20_weeks_incl_exceptions": (1, 3),
+    }
+    # published, counts so small are suppressed, and so is the percentage made of them
     excl = kpi(document, "ehcp_20_weeks_excl_exceptions")
-    incl = kpi(document, "ehcp_20_weeks_incl_exceptions")
-    assert (excl["numerator"], excl["denominator"], excl["percentage"]) == (1, 2, 50.0)
-    assert (incl["numerator"], incl["denominator"]) == (1, 3)
-    assert excl["rag"] == "red"
+    assert excl["numerator"]["symbol"] == excl["percentage"]["symbol"] == "c"
+    assert excl["rag"] == "suppressed"
     assert document["as_at"] == "2025-07-01"
 
 

@@ -6,6 +6,7 @@ under its own state directory, as a user would with `hub up`.
 
 from __future__ import annotations
 
+import json
 import signal
 import socket
 import subprocess
@@ -88,8 +89,16 @@ def test_up_status_down_and_committed_events_survive_a_restart(
 
     assert run_hub(stack_settings, "up", "--detach", timeout=300).returncode == 0
     assert _plans_in_store(stack_settings) == 50
+    with connect(stack_settings.warehouse_dsn()) as conn:  # the KPI's own figures survive
+        denominator = conn.execute(
+            "SELECT sum(denominator) FROM kpi_measures WHERE kpi_id = %s",
+            ("ehcp_20_weeks_incl_exceptions",),
+        ).fetchone()
+    assert denominator == (50,)
     scorecard = run_hub(stack_settings, "scorecard", "--format", "json")
-    assert '"denominator": 50' in scorecard.stdout
+    assert scorecard.returncode == 0, scorecard.stderr
+    published = {kpi["id"]: kpi for kpi in json.loads(scorecard.stdout)["kpis"]}
+    assert "ehcp_20_weeks_incl_exceptions" in published  # published, protected
     assert run_hub(stack_settings, "down").returncode == 0
 
 

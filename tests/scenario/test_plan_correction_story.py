@@ -9,7 +9,6 @@ event store gives the same figures.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import psycopg
@@ -23,12 +22,20 @@ KPI = "ehcp_20_weeks_excl_exceptions"
 
 
 def month_figure(settings: HubSettings, month: str) -> tuple[int, int] | None:
-    """The KPI's numerator and denominator for one month, from `hub scorecard`."""
-    shown = run_hub(settings, "scorecard", "--from", month, "--to", month, "--format", "json")
-    if shown.returncode != 0:
+    """The KPI's numerator and denominator for one month, as the hub holds them.
+
+    Read from the measures in PostgreSQL, not from `hub scorecard`: counts this small
+    are published as `c`, and this story is about corrections, not publication.
+    """
+    try:
+        with psycopg.connect(settings.warehouse_dsn()) as conn:
+            row = conn.execute(
+                "SELECT numerator, denominator FROM kpi_measures WHERE kpi_id = %s AND period = %s",
+                (KPI, f"{month}-01"),
+            ).fetchone()
+    except psycopg.OperationalError:
         return None
-    kpi = next(k for k in json.loads(shown.stdout)["kpis"] if k["id"] == KPI)
-    return (int(kpi["numerator"] or 0), int(kpi["denominator"] or 0))
+    return (int(row[0]), int(row[1])) if row else (0, 0)
 
 
 def figures(settings: HubSettings) -> tuple[tuple[int, int] | None, tuple[int, int] | None]:

@@ -1,4 +1,4 @@
-"""The council's SEN team shares its issued plans, fixes a refused row, and the KPI moves.
+"""The council's SEN team shares a month's issued plans, fixes a refused row, and the KPI moves.
 
 Told as a commissioner would read it: each step is a real command against the real
 broker, PostgreSQL, faust worker and API.
@@ -6,10 +6,12 @@ broker, PostgreSQL, faust worker and API.
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 from hub.settings import HubSettings
 from producers.synthetic.nhs_numbers import check_digit
 from tests.support.processes import api_json, run_hub, running, wait_for
+from warehouse.connection import connect
 
 HEADER = "plan_reference,nhs_number,request_date,issue_date,permitted_exception,primary_need"
 
@@ -24,42 +26,56 @@ def nhs_number(serial: int) -> str:
         serial += 1
 
 
-def weeks_after(day: str, weeks: int) -> str:
-    return (dt.date.fromisoformat(day) + dt.timedelta(weeks=weeks)).isoformat()
-
-
-def excl_kpi(settings: HubSettings) -> dict[str, object] | None:
+def excl_kpi(settings: HubSettings) -> dict[str, Any]:
     document = api_json(settings, "/scorecard")
-    if document is None:
-        return None
+    assert document is not None
     kpis = document["kpis"]
     assert isinstance(kpis, list)
     return next(k for k in kpis if k["id"] == "ehcp_20_weeks_excl_exceptions")
 
 
-def excl_kpi_counting(settings: HubSettings, plans: int) -> dict[str, object] | None:
-    """The excluding-exceptions KPI once its denominator has reached `plans`."""
-    kpi = excl_kpi(settings)
-    return kpi if kpi is not None and kpi["denominator"] == plans else None
+def stored(settings: HubSettings, events: int) -> bool | None:
+    """True once the worker has applied `events` events (the figures are then complete)."""
+    with connect(settings.warehouse_dsn()) as conn:
+        row = conn.execute("SELECT count(*) FROM events").fetchone()
+    return True if row and row[0] == events else None
 
 
-def test_a_quarter_of_plans_reaches_the_commissioners_scorecard(
+def published(kpi: dict[str, Any]) -> tuple[object, ...]:
+    """The figures a commissioner reads: numerator, denominator, percentage, RAG."""
+    return (
+        kpi["numerator"]["value"],
+        kpi["denominator"]["value"],
+        kpi["percentage"]["value"],
+        kpi["rag"],
+    )
+
+
+def test_a_months_plans_reach_the_commissioners_scorecard(
     hub_settings: HubSettings, tmp_path: Path
 ) -> None:
     amira, ben, chloe, dev = (nhs_number(n) for n in (101, 202, 303, 404))
     mistyped = dev[:-1] + str((int(dev[-1]) + 1) % 10)
 
-    # Amira's request arrives on 6 January; her plan is issued in week 19: on time.
-    # Ben's request arrives on 3 February; his plan is issued in week 23: late.
-    # Chloe's plan takes 26 weeks, but a permitted exception (the summer holiday) applies.
-    # Dev's plan is issued in week 18, but the council mistypes his NHS number.
+    # The SEN team issues 35 plans in May 2025. Amira's request arrived on 6 January:
+    # her plan is on time, as are 26 others. Ben's arrived on 2 December: late, as are 4
+    # others. Chloe's took longer too, but a permitted exception applies (and to one
+    # more). Dev's plan is on time, but the council mistypes his NHS number.
     rows = [
-        f"SEN-001,{amira},2025-01-06,{weeks_after('2025-01-06', 19)},N,ASD",
-        f"SEN-002,{ben},2025-02-03,{weeks_after('2025-02-03', 23)},N,SEMH",
-        f"SEN-003,{chloe},2025-03-10,{weeks_after('2025-03-10', 26)},Y,SLCN",
-        f"SEN-004,{mistyped},2025-04-07,{weeks_after('2025-04-07', 18)},N,MLD",
+        f"SEN-001,{amira},2025-01-06,2025-05-20,N,ASD",
+        f"SEN-002,{ben},2024-12-02,2025-05-21,N,SEMH",
+        f"SEN-003,{chloe},2024-11-25,2025-05-22,Y,SLCN",
+        f"SEN-004,{mistyped},2025-01-20,2025-05-23,N,MLD",
     ]
-    extract = tmp_path / "plans_q1.csv"
+    on_time = [(2025, 1, 7 + n) for n in range(25)] + [(2025, 2, 1)]
+    rows += [
+        f"SEN-1{n:02d},{nhs_number(1000 + 10 * n)},{dt.date(*day)},2025-05-20,N,ASD"
+        for n, day in enumerate(on_time)
+    ]
+    late = [f"{nhs_number(2000 + 10 * n)},2024-12-0{3 + n}" for n in range(4)]
+    rows += [f"SEN-2{n:02d},{plan},2025-05-21,N,SEMH" for n, plan in enumerate(late)]
+    rows += [f"SEN-300,{nhs_number(3000)},2024-11-26,2025-05-22,Y,SLCN"]
+    extract = tmp_path / "plans_may.csv"
     extract.write_text("\n".join([HEADER, *rows]) + "\n")
 
     with (
@@ -67,32 +83,27 @@ def test_a_quarter_of_plans_reaches_the_commissioners_scorecard(
         running(hub_settings, "hub.api", tmp_path / "api.log"),
     ):
         # The SEN team publishes: Dev's row is refused on line 5, and nobody sees his number.
-        published = run_hub(hub_settings, "produce", "--source", "education", str(extract))
-        assert published.returncode == 1
-        assert "line 5: invalid_nhs_number" in published.stderr
-        assert mistyped not in published.stderr + published.stdout
+        first = run_hub(hub_settings, "produce", "--source", "education", str(extract))
+        assert first.returncode == 1
+        assert "line 5: invalid_nhs_number" in first.stderr
+        assert mistyped not in first.stderr + first.stdout
+        wait_for(lambda: stored(hub_settings, 34), timeout=120, what="34 plans stored")
 
-        # The commissioner sees one plan of two on time (Chloe's is excepted): 50 %, red.
-        kpi = wait_for(
-            lambda: excl_kpi_counting(hub_settings, plans=2),
-            timeout=120,
-            what="the first extract on the scorecard",
-        )
-        assert (kpi["numerator"], kpi["percentage"], kpi["rag"]) == (1, 50.0, "red")
+        # Inside the hub 27 of 32 plans were on time (the 2 excepted are left out): 84.4 %.
+        # The commissioner reads the published figures, rounded to 5: 25 of 30, 83.3 %,
+        # amber against a target of 90 %.
+        assert published(excl_kpi(hub_settings)) == (25, 30, 83.3, "amber")
 
         # The SEN team corrects Dev's number and publishes the whole file again.
         extract.write_text(extract.read_text().replace(mistyped, dev))
         corrected = run_hub(hub_settings, "produce", "--source", "education", str(extract))
         assert corrected.returncode == 0, corrected.stderr
+        wait_for(lambda: stored(hub_settings, 35), timeout=60, what="Dev's plan stored")
 
-        # Amira's, Ben's and Chloe's plans are not counted twice; Dev's now counts, on time.
-        kpi = wait_for(
-            lambda: excl_kpi_counting(hub_settings, plans=3),
-            timeout=60,
-            what="the corrected extract on the scorecard",
-        )
-        assert (kpi["numerator"], kpi["percentage"], kpi["rag"]) == (2, 66.7, "red")
+        # Nobody's plan is counted twice; Dev's now counts, on time: 28 of 33 (84.8 %),
+        # published as 30 of 35, 85.7 %, still amber.
+        assert published(excl_kpi(hub_settings)) == (30, 35, 85.7, "amber")
 
     # The same figure comes out of the command line a commissioner would use.
     table = run_hub(hub_settings, "scorecard")
-    assert "66.7" in table.stdout and "RED" in table.stdout
+    assert "85.7" in table.stdout and "AMBER" in table.stdout and "30 / 35" in table.stdout

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,6 +16,8 @@ import httpx
 
 from hub.processes import spawn, stop
 from hub.settings import HubSettings
+from warehouse.connection import connect
+from warehouse.tokens import Role, issue_token
 
 T = TypeVar("T")
 
@@ -58,9 +61,26 @@ def wait_for(probe: Callable[[], T | None], *, timeout: float, what: str) -> T:
     raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}")
 
 
-def api_json(settings: HubSettings, path: str) -> dict[str, object] | None:
+_tokens: dict[tuple[str, str, str | None], str] = {}
+
+
+def api_token(settings: HubSettings, role: str, party: str | None = None) -> str:
+    """A token of this role for the test's warehouse, issued once through the real token store."""
+    key = (settings.warehouse_dsn(), role, party)
+    if key not in _tokens:
+        with connect(settings.warehouse_dsn()) as conn:
+            name = f"test-{role}-{uuid.uuid4().hex[:8]}"
+            _tokens[key], _ = issue_token(conn, name, Role(role), party)
+    return _tokens[key]
+
+
+def api_json(
+    settings: HubSettings, path: str, role: str = "commissioner"
+) -> dict[str, object] | None:
+    """GET `path` from the running API, signed in with a token of `role`; None unless 200."""
+    headers = {"Authorization": f"Bearer {api_token(settings, role)}"}
     try:
-        response = httpx.get(f"{settings.api_url}{path}", timeout=5)
+        response = httpx.get(f"{settings.api_url}{path}", headers=headers, timeout=5)
     except httpx.TransportError:
         return None
     return response.json() if response.status_code == 200 else None

@@ -1,6 +1,7 @@
 """docker-compose.yml, the production sketch: settings the hub reads, wired to its services."""
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -85,8 +86,12 @@ def test_the_hub_services_are_wired_to_the_broker_and_warehouse(
         assert settings.warehouse_database == postgres["POSTGRES_DB"], name
         password_file = settings.warehouse_password_file
         assert password_file == Path(postgres["POSTGRES_PASSWORD_FILE"]), name
-        secret_mounted_at(password_file, service)
         secret_mounted_at(password_file, warehouse)
+        if name == "hub-api":  # the API has its own role: the owner's password is not its
+            secret_mounted_at(settings.api_warehouse_password_file, service)
+            assert password_file.name not in service.get("secrets", []), name
+        else:
+            secret_mounted_at(password_file, service)
         assert settings.warehouse_host in waits_for(name), name
     assert settings_of(services["hub-worker"], monkeypatch).broker_host in waits_for("hub-worker")
     assert services["kafka"]["environment"]["KAFKA_PROCESS_ROLES"] == "broker,controller"  # KRaft
@@ -101,3 +106,41 @@ def test_no_secret_values_in_compose() -> None:
 def test_a_misspelt_setting_would_be_caught() -> None:
     assert "HUB_BROKER_PORTT" not in KNOWN
     assert "HUB_BROKER_PORT" in KNOWN
+
+
+def published_ports(service: dict[str, Any]) -> list[str]:
+    return [str(port) for port in service.get("ports", [])]
+
+
+def test_only_the_tls_proxy_publishes_a_port() -> None:
+    services = COMPOSE["services"]
+    publishing = {name for name, service in services.items() if published_ports(service)}
+    assert publishing == {"proxy"}
+    assert services["proxy"]["image"].startswith("caddy:")
+    assert {"hub-api", "prefect"} <= set(services["proxy"].get("depends_on", []))
+
+
+def test_the_proxy_terminates_tls_in_front_of_the_api_and_the_prefect_ui() -> None:
+    proxy = COMPOSE["services"]["proxy"]
+    mounts = {volume.split(":")[1]: volume.split(":")[0] for volume in proxy["volumes"]}
+    caddyfile = (ROOT / mounts["/etc/caddy/Caddyfile"]).read_text()
+    sites = re.findall(r"^(https://\S+) \{(.*?)^\}", caddyfile, re.MULTILINE | re.DOTALL)
+    upstreams = {re.search(r"reverse_proxy (\S+)", body).group(1): body for _, body in sites}  # type: ignore[union-attr]
+    api = COMPOSE["services"]["hub-api"]["environment"]
+    assert set(upstreams) == {f"hub-api:{api['HUB_API_PORT']}", "prefect:4200"}
+    for address, body in sites:
+        assert address.startswith("https://") and re.search(r"^\s*tls \S", body, re.MULTILINE)
+    for port in published_ports(proxy):
+        assert port.split(":")[-1] in {"443", "4443"}
+
+
+def test_the_api_connects_as_its_least_privilege_role(monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = settings_of(COMPOSE["services"]["hub-api"], monkeypatch)
+    postgres = COMPOSE["services"][settings.warehouse_host]["environment"]
+    assert settings.api_warehouse_user not in (postgres["POSTGRES_USER"], "postgres")
+    assert f"user={settings.api_warehouse_user} " in settings.api_warehouse_dsn()
+    # the migration job makes that role, with the same password file
+    migrate = settings_of(COMPOSE["services"]["hub-migrate"], monkeypatch)
+    assert migrate.api_warehouse_user == settings.api_warehouse_user
+    assert migrate.api_warehouse_password_file == settings.api_warehouse_password_file
+    secret_mounted_at(migrate.api_warehouse_password_file, COMPOSE["services"]["hub-migrate"])

@@ -58,7 +58,9 @@ def test_the_shipped_contract_loads_and_matches_the_catalogue() -> None:
     contract = contracts["leics-send-sharing-2026"]
     assert cross_check(contract, CATALOGUE) == []
     assert contract.lawful_basis.article_6.value == "6(1)(e) public task"
-    assert contract.disclosure_control.suppress_below == 5
+    # England's health and care statistics rule: 1 to 7 suppressed, the rest rounded to 5
+    rule = contract.disclosure_control
+    assert (rule.suppress_below, rule.round_to, rule.secondary_suppression) == (8, 5, True)
     published = {t for p in contract.permissions for t in p.event_types}
     partner_types = {s.name for s in CATALOGUE.schemas} - {"ExtractPublished"}
     assert published == partner_types  # every event type has a party that owns it
@@ -117,7 +119,7 @@ def test_permissions_naming_unknown_parties_types_or_fields_are_refused(tmp_path
 def test_an_event_within_the_contract_is_accepted_with_the_version_it_was_decided_under() -> None:
     decision = decide(candidate(), shipped_contracts(), CATALOGUE)
     assert decision.accepted
-    assert (decision.contract_id, decision.contract_version) == ("leics-send-sharing-2026", 2)
+    assert (decision.contract_id, decision.contract_version) == ("leics-send-sharing-2026", 3)
 
 
 @pytest.mark.parametrize(
@@ -164,13 +166,13 @@ def test_a_contract_change_decides_new_events_and_leaves_earlier_decisions_alone
     original = shipped_contracts()
     earlier = decide(candidate(), original, CATALOGUE)
     data = contract_data()
-    data["version"] = 2
+    data["version"] = 4
     data["permissions"] = [p for p in data["permissions"] if p["party"] != "health"]
     data["opt_out"] = {**data["opt_out"], "applies": False, "sources": []}
     revised = {"leics-send-sharing-2026": Contract.model_validate(data)}
     later = decide(candidate(), revised, CATALOGUE)
-    assert later.reason is Reason.UNKNOWN_PARTY and later.contract_version == 2
-    assert earlier.accepted and earlier.contract_version == 2  # a decision is never re-taken
+    assert later.reason is Reason.UNKNOWN_PARTY and later.contract_version == 4
+    assert earlier.accepted and earlier.contract_version == 3  # a decision is never re-taken
 
 
 def test_a_candidate_is_read_from_an_avro_record() -> None:
@@ -280,7 +282,7 @@ def test_a_repeated_key_is_refused_because_yaml_would_keep_only_the_last(tmp_pat
             "sources: [police]",
             "unknown party 'police'",
         ),
-        ("version: 2", "version: 2\nshoe_size: 9", "shoe_size", "shoe_size", "Extra inputs"),
+        ("version: 3", "version: 3\nshoe_size: 9", "shoe_size", "shoe_size", "Extra inputs"),
         ("  years: 8\n", "", "retention.years", "retention:", "Field required"),
         ("  article_9:\n", "  article_9: []\n  x:\n", "lawful_basis.article_9", "[]", "at least 1"),
     ],
@@ -329,7 +331,7 @@ def test_values_in_a_broken_contract_are_never_quoted(tmp_path: Path) -> None:
     nhs_number = "9434765919"
     text = shipped_with("area_code: E10000018", f"area_code: {nhs_number}")
     text = text.replace("valid_from: 2026-01-01", f"valid_from: {nhs_number}")
-    text = text.replace("version: 2", f"version: '{nhs_number}x'")
+    text = text.replace("version: 3", f"version: '{nhs_number}x'")
     refused = load_text(tmp_path, text)
     assert len(refused.problems) == 3
     assert nhs_number not in str(refused)
@@ -476,7 +478,7 @@ def test_the_decision_is_pure_and_never_names_the_subject(
     assert subject not in first.detail and subject[:10] not in first.detail
     assert first.accepted == (first.reason is Reason.ACCEPTED)
     if first.reason is not Reason.SCHEMA_UNKNOWN and first.reason is not Reason.UNKNOWN_CONTRACT:
-        assert first.contract_version == 2
+        assert first.contract_version == 3
 
 
 # --- the command line -----------------------------------------------------------------
@@ -487,7 +489,7 @@ runner = CliRunner()
 def test_contracts_check_passes_the_shipped_contracts_and_shows_them() -> None:
     checked = runner.invoke(app, ["contracts", "check"])
     assert checked.exit_code == 0, checked.output
-    assert "leics-send-sharing-2026 v2 is valid" in checked.output
+    assert "leics-send-sharing-2026 v3 is valid" in checked.output
     shown = runner.invoke(app, ["contracts", "show", "leics-send-sharing-2026"])
     assert shown.exit_code == 0 and "9(2)(h) health or social care" in shown.output
     assert runner.invoke(app, ["contracts", "show", "nope"]).exit_code == 2
@@ -501,7 +503,7 @@ def test_contracts_check_lists_each_problem_and_exits_1(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "broken.yaml: 1 problem(s)" in result.output
     assert "health: SendFlagSet has no field shoe_size" in result.output
-    assert "good.yaml: leics-send-sharing-2026 v2 is valid" in result.output
+    assert "good.yaml: leics-send-sharing-2026 v3 is valid" in result.output
     twice = runner.invoke(app, ["contracts", "check", str(SHIPPED), str(SHIPPED)])
     assert twice.exit_code == 1 and "already used by" in twice.output
     assert runner.invoke(app, ["contracts", "check", str(tmp_path / "none")]).exit_code == 1

@@ -52,7 +52,7 @@ def test_a_field_refusal_records_the_contract_version_and_names_every_extra_fiel
     )
     decision = decide(exclusion, shipped_contracts(), default_catalogue())
     assert decision.reason is Reason.FIELD_NOT_ALLOWED
-    assert (decision.contract_id, decision.contract_version) == ("leics-send-sharing-2026", 2)
+    assert (decision.contract_id, decision.contract_version) == ("leics-send-sharing-2026", 3)
     assert decision.detail == (
         "ExclusionRecorded from education may not carry pupil_name, school_urn"
     )

@@ -1,0 +1,111 @@
+"""The app: every route with the roles it allows, in one table, and the conventions around it.
+
+`ROUTES` is the API's whole surface. Each row names its method, path, function, the
+roles allowed (`allow(...)`), its answer's model and the errors it documents; app
+creation refuses a route without a policy (`check_policies`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import Depends, FastAPI
+from pydantic import BaseModel
+
+from warehouse.api import models, routes
+from warehouse.api.access import AccessLog
+from warehouse.api.policy import ANYONE, Policy, allow, check_policies, known_parameters
+from warehouse.api.problems import as_problems_in, documented, install
+from warehouse.tokens import Role
+
+EVERY_ROLE = tuple(Role)
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+    endpoint: Callable[..., Any]
+    policy: Policy
+    model: type[BaseModel] | None = None
+    errors: tuple[int, ...] = (401, 403, 422, 503)
+    in_schema: bool = True
+
+
+ROUTES = (
+    Route("GET", "/health", routes.health, allow(ANYONE), models.Health, (503,)),
+    Route("GET", "/scorecard", routes.scorecard, allow(Role.COMMISSIONER), models.Scorecard),
+    Route("GET", "/jsna", routes.jsna, allow(Role.PUBLIC_HEALTH), models.Jsna),
+    Route(
+        "POST",
+        "/receipts",
+        routes.receipts,
+        allow(Role.PARTNER),
+        models.Receipts,
+        (400, 401, 403, 422, 503),
+    ),
+    Route(
+        "GET",
+        "/partner/submissions",
+        routes.partner_submissions,
+        allow(Role.PARTNER),
+        models.Submissions,
+    ),
+    Route(
+        "GET", "/partner/refusals", routes.partner_refusals, allow(Role.PARTNER), models.Refusals
+    ),
+    Route(
+        "GET", "/audit/access", routes.audit_access, allow(Role.IG_AUDITOR), models.AccessLogPage
+    ),
+    Route("GET", "/tokens", routes.tokens, allow(Role.ADMIN), models.Tokens),
+    Route("GET", "/openapi.json", routes.openapi, allow(*EVERY_ROLE), in_schema=False),
+    Route("GET", "/docs", routes.docs, allow(*EVERY_ROLE), in_schema=False),
+)
+
+
+def create_app(
+    dsn: str, topic_prefix: str = "", routes_table: tuple[Route, ...] = ROUTES
+) -> FastAPI:
+    """The API over the warehouse at `dsn` (topics named with `topic_prefix`, as the worker's)."""
+    app = FastAPI(
+        title="Joint Commissioning Hub",
+        version="0.1.0",
+        openapi_url=None,  # served below, to signed-in callers only
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.warehouse_dsn = dsn
+    app.state.topic_prefix = topic_prefix
+    for route in ROUTES:
+        app.add_api_route(
+            route.path,
+            route.endpoint,
+            methods=[route.method],
+            response_model=route.model,
+            dependencies=[Depends(route.policy), Depends(known_parameters)],
+            responses=documented(*route.errors),
+            include_in_schema=route.in_schema,
+            openapi_extra={"x-roles": sorted(route.policy.roles) or [ANYONE]},
+        )
+    check_policies(app)
+    install(app)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    app.add_middleware(AccessLog)
+    return app
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's schema, with errors as problem details and bearer sign-in declared."""
+    if app.openapi_schema is None:
+        schema = as_problems_in(FastAPI.openapi(app))
+        schema.setdefault("components", {})["securitySchemes"] = {
+            "bearer": {"type": "http", "scheme": "bearer", "description": "`hub tokens create`"}
+        }
+        for operations in schema["paths"].values():
+            for operation in operations.values():
+                if operation.get("x-roles") != [ANYONE]:
+                    operation["security"] = [{"bearer": []}]
+        app.openapi_schema = schema
+    return app.openapi_schema
