@@ -13,7 +13,7 @@ from collections.abc import Mapping
 import psycopg
 
 from streams.crosstab import CrossTab, check_breakdowns, cross_tabulate
-from warehouse.cohort_store import projection_settings, state_from_json
+from warehouse.cohort_store import locality_reference, state_from_json
 from warehouse.jsna import month_end_on_or_before
 
 
@@ -36,7 +36,7 @@ def cross_tab(
         {"day": month_end},
     ).fetchall()
     if locality_of is None:
-        locality_of = projection_settings(conn).locality_of
+        locality_of = locality_reference(conn)  # read only: the API may call it
     return cross_tabulate(
         (state_from_json(row[0]) for row in states), month_end, rows, columns, locality_of
     )
