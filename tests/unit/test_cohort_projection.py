@@ -11,6 +11,7 @@ import datetime as dt
 import random
 import uuid
 from collections import Counter
+from collections.abc import Iterable
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -22,6 +23,7 @@ from streams.cohort import (
     SEN_SUPPORT,
     UNKNOWN,
     PersonState,
+    Span,
     age_band,
     state_at,
     timeline,
@@ -308,15 +310,20 @@ def random_history(seed: int, people: int, events: int, days: int = 900) -> list
 def reference(history: list[Event]) -> tuple[dict[str, Any], Counter[Cell]]:
     """Straight from the event list: link, fold each person, count each month end naively."""
     people = {pid: timeline(events) for pid, events in people_of(history).items()}
+    return people, naive_cells(people.values())
+
+
+def naive_cells(histories: Iterable[list[Span]]) -> Counter[Cell]:
+    """Each person's state at each month end, counted cell by cell."""
     cells: Counter[Cell] = Counter()
-    for spans in people.values():
+    for spans in histories:
         for day in SETTINGS.month_ends():
             state = state_at(spans, day)
             values = None if state is None else dimension_values(state, day, SETTINGS.locality_of)
             for dimension, value in values or []:
                 assert state is not None
                 cells[(day, state.send_status, dimension, value)] += 1
-    return people, Counter({c: n for c, n in cells.items() if n})
+    return Counter({c: n for c, n in cells.items() if n})
 
 
 def test_the_fast_month_walk_counts_what_the_naive_reference_counts() -> None:

@@ -19,8 +19,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from schemas.envelope import Event
-from streams.cohort import state_at, timeline
-from streams.jsna import cells_from_changes, dimension_values
+from streams.cohort import timeline
+from streams.jsna import cells_from_changes
 from streams.linkage import people_of
 from streams.person_measures import person_contributions
 from streams.projection import InMemoryStore, project
@@ -33,7 +33,7 @@ from streams.revisions import (
     supersessions,
 )
 from tests.support.events import plan_event
-from tests.unit.test_cohort_projection import SETTINGS, random_history
+from tests.unit.test_cohort_projection import SETTINGS, naive_cells, random_history
 
 RECORD = uuid.UUID(int=1)
 DAY = dt.datetime(2026, 11, 2, tzinfo=dt.UTC)
@@ -203,15 +203,7 @@ def reference_in_effect(events: list[Event]) -> tuple[dict[str, object], Counter
         pid: timeline([e for e in person_events if e.event_id in effective])
         for pid, person_events in people_of(events).items()
     }
-    cells: Counter[object] = Counter()
-    for spans in histories.values():
-        for day in SETTINGS.month_ends():
-            state = state_at(spans, day)
-            values = None if state is None else dimension_values(state, day, SETTINGS.locality_of)
-            for dimension, value in values or []:
-                assert state is not None
-                cells[(day, state.send_status, dimension, value)] += 1
-    return histories, Counter({c: n for c, n in cells.items() if n})
+    return histories, naive_cells(histories.values())
 
 
 def measures_in_effect(events: list[Event]) -> Counter[tuple[str, dt.date, str]]:
