@@ -31,6 +31,7 @@ def _register_commands() -> None:
         contracts,
         demo,
         disclosure,
+        export,
         jsna,
         keys,
         outbox,
@@ -66,6 +67,7 @@ def _register_commands() -> None:
         tokens,
         audit,
         disclosure,
+        export,
     ):
         module.register(app)
 

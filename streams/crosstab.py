@@ -19,6 +19,24 @@ from streams.jsna import DIMENSIONS, dimension_values
 
 SEND_STATUS = "send_status"
 BREAKDOWNS = (SEND_STATUS, *(d for d in DIMENSIONS if d != "all"))
+DEFINITIONS = {  # what each breakdown means, as exports and the API state it
+    SEND_STATUS: "SEND status on the day: EHC_PLAN (an EHC plan in force, or census E), "
+    "SEN_SUPPORT (census K), NONE (census N), UNKNOWN (not known to the register)",
+    "primary_need": "Primary type of need last recorded (SEN2/school census codes, e.g. ASD, "
+    "SEMH, SLCN); UNKNOWN where none is recorded",
+    "age_band": "Age in whole years on the day (from month of birth), banded 0-4, 5-10, 11-15, "
+    "16-19, 20-25; people outside 0-25 are not counted",
+    "sex": "Sex as last recorded by a partner",
+    "ethnicity_group": "Major ethnic group as last recorded by a partner",
+    "locality": "District of the home LSOA (from the loaded reference data); UNKNOWN without one",
+    "setting_type": "Type of education setting on the day; NONE without a placement",
+    "placement_area": "Whether the education placement is in the area (IN_AREA) or out of it "
+    "(OUT_OF_AREA); NONE without a placement, UNKNOWN where not recorded",
+    "flag": "Markers a person may have several of (looked after, child in need, child protection, "
+    "early help, "
+    "youth offending, elective home education, missing education, NEET): a person counts "
+    "once per flag",
+}
 
 
 class UnknownBreakdown(ValueError):

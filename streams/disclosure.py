@@ -22,7 +22,7 @@ is the proof, over everything published).
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Container, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -126,13 +126,16 @@ class Rule:
         """The true counts a published count may have come from, as [low, high].
 
         0 is exact; a rounded v came from the counts that round to v and are not
-        suppressed; `c` (primary or secondary) is any count from 1 up, unbounded.
+        suppressed; `c` (primary or secondary) is any count from 1 up, unbounded; `x`
+        (a withheld line of a cross-tab, zeros included) is any count from 0 up.
         """
         if shown.status is Status.EXACT and shown.value is not None:
             return int(shown.value), shown.value
         if shown.status is Status.ROUNDED and shown.value is not None:
             low = int(shown.value) - self.round_to // 2
             return max(low, self.suppress_below), low + self.round_to - 1
+        if shown.status is Status.NOT_AVAILABLE:
+            return 0, math.inf
         return 1, math.inf
 
     def total(self, people: int, parts: Sequence[Shown]) -> Shown:
@@ -200,6 +203,11 @@ class Protected:
     shown: dict[Key, Shown]
     primary: set[Key] = field(default_factory=set)
     secondary: set[Key] = field(default_factory=set)
+    exposed: set[Key] = field(default_factory=set)  # hidden, but no cell left to protect it
+
+
+HIDDEN = (Status.SUPPRESSED, Status.NOT_AVAILABLE)  # a count not shown: `c`, or `x` (withheld)
+PROPAGATION_ROUNDS = 20
 
 
 def _bounds(rule: Rule, cells: Mapping[Key, Shown], keys: Iterable[Key]) -> tuple[int, float]:
@@ -224,51 +232,122 @@ def _values(rule: Rule, cells: Mapping[Key, Shown], relation: Sum, key: Key) -> 
     return high - low + 1
 
 
-def _complement(counts: Mapping[Key, int], cells: Mapping[Key, Shown], relation: Sum) -> Key | None:
-    """The cell to suppress next in a sum: the smallest published part, else the total."""
+def _complement(
+    counts: Mapping[Key, int], cells: Mapping[Key, Shown], relation: Sum, fixed: Container[Key]
+) -> Key | None:
+    """The cell to suppress next in a sum: the smallest published part, else the total
+    (never a cell `fixed` as published elsewhere)."""
     published = [
-        k for k in relation.parts if cells[k].status is Status.ROUNDED and counts.get(k, 0) > 0
+        k
+        for k in relation.parts
+        if cells[k].status is Status.ROUNDED and counts.get(k, 0) > 0 and k not in fixed
     ]
     if published:
         return min(published, key=lambda k: (counts.get(k, 0), repr(k)))
-    if cells[relation.total].status is Status.ROUNDED:
+    if cells[relation.total].status is Status.ROUNDED and relation.total not in fixed:
         return relation.total
     return None
 
 
-def protect(counts: Mapping[Key, int], sums: Sequence[Sum], rule: Rule) -> Protected:
+def narrowed(
+    rule: Rule, cells: Mapping[Key, Shown], sums: Sequence[Sum], rounds: int = PROPAGATION_ROUNDS
+) -> dict[Key, tuple[float, float]]:
+    """Each count's interval once every sum has narrowed it, over and over (to a fixed point or
+    `rounds`): a cheap stand-in for the audit's linear programme, which sees the same and more."""
+    bounds: dict[Key, tuple[float, float]] = {k: rule.possible(v) for k, v in cells.items()}
+    for _ in range(rounds):
+        changed = False
+        for relation in sums:
+            parts = [bounds[k] for k in relation.parts]
+            low = sum(a for a, _ in parts)
+            unbounded = sum(1 for _, b in parts if b == math.inf)
+            finite = sum(b for _, b in parts if b < math.inf)
+            total_low, total_high = bounds[relation.total]
+            high = math.inf if unbounded else finite
+            tightened = {relation.total: (max(total_low, low), min(total_high, high))}
+            for key, (a, b) in zip(relation.parts, parts, strict=True):
+                others_unbounded = unbounded - (1 if b == math.inf else 0)
+                rest_high = math.inf if others_unbounded else finite - (b if b < math.inf else 0)
+                tightened[key] = (
+                    max(a, total_low - rest_high) if rest_high < math.inf else a,
+                    min(b, total_high - (low - a)),
+                )
+            for key, interval in tightened.items():
+                if interval != bounds[key]:
+                    bounds[key], changed = interval, True
+        if not changed:
+            break
+    return bounds
+
+
+def _width(interval: tuple[float, float]) -> float:
+    low, high = interval
+    return high - math.ceil(low) + 1 if high < math.inf else math.inf
+
+
+def protect(
+    counts: Mapping[Key, int],
+    sums: Sequence[Sum],
+    rule: Rule,
+    fixed: Mapping[Key, Shown] | None = None,
+    propagate: bool = False,
+    free: Container[Key] = (),
+) -> Protected:
     """Protect counts tied by sums: each count by the rule, then secondary suppression.
 
-    A sum holding exactly one suppressed cell would give it away by subtraction, and
-    one whose published cells, taken at the widest their rounding allows, pin a
-    suppressed cell to fewer values than the rule suppresses: either way the smallest
-    published part (else the total) is suppressed too, until no sum does. Cells a sum
-    names but `counts` lacks are zeros.
+    A sum holding exactly one hidden cell would give it away by subtraction, and one
+    whose published cells, taken at the widest their rounding allows, pin a hidden cell
+    to fewer values than the rule suppresses: either way the smallest published part
+    (else the total) is suppressed too, until no sum does. Cells a sum names but `counts`
+    lacks are zeros.
+    Cells in `fixed` are published already (a cross-tab's margins are the one-way
+    cells): they keep the shown value given and only the other cells are suppressed to
+    protect them; a hidden cell that cannot be protected so is left in `exposed`. With
+    `propagate`, a cell is also checked once every sum has narrowed every other
+    (`narrowed`: a two-way table's rows and columns narrow each other). Hidden cells in
+    `free` are counts published nowhere: they tie others together but need no protection.
     """
-    shown = {key: rule.count(n) for key, n in counts.items()}
+    fixed = fixed or {}
+    shown = {key: rule.count(n) for key, n in counts.items() if key not in fixed}
+    shown |= fixed
     for relation in sums:
         for key in (relation.total, *relation.parts):
             shown.setdefault(key, exact(0))
-    result = Protected(shown, primary={k for k, v in shown.items() if not v.is_number})
+    result = Protected(
+        shown, primary={k for k, v in shown.items() if not v.is_number and k not in fixed}
+    )
     if not rule.secondary_suppression:
         return result
     changed = True
     while changed:
         changed = False
+        bounds = narrowed(rule, shown, sums) if propagate else {}
+        touched: set[Key] = set()
+        result.exposed = set()
         for relation in sums:
             members = [k for k in (relation.total, *relation.parts) if shown[k] != exact(0)]
-            hidden = [k for k in members if shown[k].status is Status.SUPPRESSED]
-            if not hidden:
+            if propagate and touched.intersection(members):
+                continue  # looked at again with fresh bounds on the next pass
+            hidden = [k for k in members if shown[k].status in HIDDEN]
+            exposed = [
+                k
+                for k in hidden
+                if k not in free
+                and (
+                    len(hidden) == 1
+                    or _values(rule, shown, relation, k) < rule.suppress_below
+                    or (propagate and _width(bounds[k]) < rule.suppress_below)
+                )
+            ]
+            if not exposed:
                 continue
-            if len(hidden) > 1 and all(
-                _values(rule, shown, relation, k) >= rule.suppress_below for k in hidden
-            ):
-                continue
-            extra = _complement(counts, shown, relation)
+            extra = _complement(counts, shown, relation, fixed)
             if extra is None:
+                result.exposed |= set(exposed)
                 continue
             shown[extra] = SUPPRESSED
             result.secondary.add(extra)
+            touched |= set(members)
             changed = True
     return result
 

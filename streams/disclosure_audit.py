@@ -3,7 +3,8 @@
 Given everything published (each count as shown, the sums tying counts together, and
 counts known to be at most another), an attacker knows each true count lies in the
 interval its shown value allows (`Rule.possible`: 0 exactly, a rounded v within its
-rounding, `c` from 1 up) and that every sum holds. For each suppressed count the audit
+rounding, `c` from 1 up, `x` withheld from 0 up) and that every sum holds. For each
+suppressed or withheld count the audit
 minimises and maximises it over all of that (`scipy.optimize.linprog`, HiGHS), one
 connected group of counts at a time. It passes when every suppressed count keeps at
 least `suppress_below` possible values. Pure: no I/O.
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import linprog
 
-from streams.disclosure import Key, Rule, Shown, Status, Sum
+from streams.disclosure import HIDDEN, Key, Rule, Shown, Status, Sum
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,7 @@ class AuditReport:
     intervals: tuple[Interval, ...]  # one per suppressed count, narrowest first
     threshold: int
     inconsistent: tuple[Key, ...] = ()  # counts shown two ways in two places
+    withheld: int = 0  # cells of a cross-tab's withheld lines, shown `x`
 
     @property
     def failures(self) -> tuple[Interval, ...]:
@@ -89,6 +91,7 @@ def _groups(keys: Sequence[Key], links: Sequence[tuple[Key, ...]]) -> list[list[
 def _solve(
     rule: Rule,
     shown: Mapping[Key, Shown],
+    unpublished: set[Key],
     group: Sequence[Key],
     sums: Sequence[Sum],
     at_most: Sequence[AtMost],
@@ -110,7 +113,7 @@ def _solve(
         inequalities.append(row)
     found = []
     for key in group:
-        if shown[key].status is not Status.SUPPRESSED:
+        if shown[key].status not in HIDDEN or key in unpublished:
             continue
         ends = []
         for sign in (1.0, -1.0):
@@ -141,8 +144,14 @@ def audit(
     sums: Sequence[Sum],
     at_most: Sequence[AtMost] = (),
     inconsistent: Sequence[Key] = (),
+    unpublished: Sequence[Key] = (),
 ) -> AuditReport:
-    """Every suppressed count's narrowest interval given all that is published beside it."""
+    """Every suppressed count's narrowest interval given all that is published beside it.
+
+    `unpublished` counts are shown nowhere but tie published ones together (a cross-tab's
+    row adds up to the one-way cells of every SEND status): each is a free count, 0 up."""
+    published = len(shown)
+    shown = {**shown, **{key: Shown(None, Status.NOT_AVAILABLE) for key in unpublished}}
     keys = list(shown)
     known = set(keys)
     for relation in sums:
@@ -158,19 +167,25 @@ def audit(
     group_of = {key: n for n, group in enumerate(groups) for key in group}
     intervals: list[Interval] = []
     for n, group in enumerate(groups):
-        if not any(shown[key].status is Status.SUPPRESSED for key in group):
+        if not any(shown[key].status in HIDDEN for key in group):
             continue
         intervals += _solve(
             rule,
             shown,
+            set(unpublished),
             group,
             [r for r in sums if group_of[r.total] == n],
             [p for p in at_most if group_of[p.part] == n],
         )
     intervals.sort(key=lambda i: (i.values, repr(i.key)))
     return AuditReport(
-        published=len(keys),
+        published=published,
         suppressed=sum(1 for v in shown.values() if v.status is Status.SUPPRESSED),
+        withheld=sum(
+            1
+            for k, v in shown.items()
+            if v.status is Status.NOT_AVAILABLE and k not in set(unpublished)
+        ),
         intervals=tuple(intervals),
         threshold=rule.suppress_below,
         inconsistent=tuple(inconsistent),

@@ -55,6 +55,7 @@ class Ledger:
     primary: set[Key] = field(default_factory=set)
     secondary: set[Key] = field(default_factory=set)
     inconsistent: set[Key] = field(default_factory=set)
+    unpublished: set[Key] = field(default_factory=set)  # in a sum, shown nowhere
 
     def record(self, key: Key, true: int, shown: Shown) -> None:
         if key in self.shown and self.shown[key] != shown:
@@ -71,6 +72,7 @@ class Ledger:
         self.sums |= other.sums
         self.at_most |= other.at_most
         self.inconsistent |= other.inconsistent
+        self.unpublished |= other.unpublished
 
 
 def combined_cells() -> set[tuple[tuple[str, ...], str, str]]:
@@ -98,9 +100,19 @@ class MonthTable:
     true: dict[Key, int]
     sums: tuple[Sum, ...]
     at_most: tuple[AtMost, ...]
+    statuses: tuple[str, ...] = ()  # every SEND status with someone in it, sorted
 
     def shown(self, statuses: Sequence[str], dimension: str, value: str) -> Shown:
         return self.protected.shown.get(cell_key(self.as_at, statuses, dimension, value), exact(0))
+
+    def everyone(self, dimension: str, value: str) -> tuple[str, ...]:
+        """A cell summed over every SEND status: a cross-tab's margin, not published."""
+        return cell_key(self.as_at, ("*",), dimension, value)
+
+    def everyone_sum(self, dimension: str, value: str) -> Sum:
+        """What the statuses' one-way cells add up to (the attacker sums them too)."""
+        parts = (cell_key(self.as_at, (s,), dimension, value) for s in self.statuses)
+        return Sum(self.everyone(dimension, value), tuple(p for p in parts if p in self.true))
 
     def ledger(self) -> Ledger:
         ledger = Ledger(sums=set(self.sums), at_most=set(self.at_most))
@@ -140,7 +152,8 @@ def month_table(as_at: dt.date, cells: Mapping[CellKey, int], rule: Rule) -> Mon
             key = cell_key(as_at, group, dimension, value)
             true[key] = people
             sums.append(Sum(key, tuple(p for p in by_status if p in true)))
-    return MonthTable(as_at, protect(true, sums, rule), true, tuple(sums), tuple(at_most))
+    protected = protect(true, sums, rule)
+    return MonthTable(as_at, protected, true, tuple(sums), tuple(at_most), tuple(statuses))
 
 
 def disclosure_note(rule: Rule, suppressed: int) -> dict[str, Any]:

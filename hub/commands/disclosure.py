@@ -1,8 +1,9 @@
 """`hub disclosure audit`: prove no suppressed count can be worked out from what is published.
 
-A thin shell over `warehouse.disclosure.audit_publication`: it audits the JSNA and the
-scorecard as at a month end and the one before, prints a summary and exits 1 when any
-suppressed count can be narrowed to fewer values than the rule suppresses.
+A thin shell over `warehouse.disclosure.audit_publication`: it audits the JSNA, its
+cross-tabulations (every pair of breakdowns) and the scorecard as at a month end and the
+one before, prints a summary and exits 1 when any suppressed or withheld count can be
+narrowed to fewer values than the rule suppresses.
 """
 
 from __future__ import annotations
@@ -43,6 +44,8 @@ def summary(result: PublicationAudit) -> dict[str, object]:
         "suppressed": report.suppressed,
         "suppressed_primary": result.primary,
         "suppressed_secondary": result.secondary,
+        "withheld": report.withheld,
+        "crosstabs": len(result.crosstabs),
         "threshold": report.threshold,
         "narrowest_values": (
             None if narrowest is None or narrowest.values == float("inf") else narrowest.values
@@ -94,10 +97,14 @@ def _print(found: dict[str, object]) -> None:
     table.add_column("how many", justify="right")
     narrowest = found["narrowest_values"]
     for label, value in (
-        ("counts published (JSNA, scorecard, both dates)", found["counts_published"]),
+        (
+            f"counts published (JSNA, {found['crosstabs']} cross-tabs, scorecard, both dates)",
+            found["counts_published"],
+        ),
         ("suppressed", found["suppressed"]),
         ("  primary (1 to 7)", found["suppressed_primary"]),
         ("  secondary (to protect another)", found["suppressed_secondary"]),
+        ("withheld (x: cross-tab lines that could not be protected)", found["withheld"]),
         (
             "fewest values a suppressed count can be narrowed to",
             "unbounded" if narrowest is None else narrowest,

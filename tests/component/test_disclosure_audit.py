@@ -3,7 +3,8 @@
 The smoke area (about 400 children and young people with SEND over four years) is loaded
 straight into PostgreSQL, as the worker would apply it; `hub disclosure audit` then
 solves the attacker's linear programme for every suppressed count the JSNA and the
-scorecard would publish as at the area's last month end and the one before.
+scorecard would publish as at the area's last month end and the one before, with every
+cross-tabulation of two breakdowns at both.
 """
 
 from __future__ import annotations
@@ -71,6 +72,7 @@ def test_everything_published_for_the_smoke_area_passes_the_audit(area: str) -> 
     assert found["suppressed_primary"] > 0 and found["suppressed_secondary"] > 0
     assert found["suppressed"] == found["suppressed_primary"] + found["suppressed_secondary"]
     assert found["narrowest_values"] >= found["threshold"] == 8
+    assert found["crosstabs"] == 36  # every pair of breakdowns, at both month ends
 
 
 def test_without_secondary_suppression_the_smoke_area_leaks(area: str) -> None:
