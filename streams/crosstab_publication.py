@@ -28,7 +28,7 @@ from streams.disclosure import (
     exact,
     protect,
 )
-from streams.disclosure_audit import AtMost
+from streams.disclosure_audit import AtMost, secured
 from streams.publication import Ledger, MonthTable, Publication, cell_key, disclosure_note
 
 MULTI_VALUED = "flag"  # a person counts once per flag: a flag's cells add up to nothing
@@ -153,6 +153,23 @@ def protect_crosstab(
             free=unpublished,
         )
         hidden |= {key: SUPPRESSED for key in outer.secondary}
+        attacked = not (inner.secondary or outer.secondary)
+        if attacked:
+            # the heuristic has done what it can: the attacker's programme, over what is
+            # published with this cross-tab, has the last word and suppresses more until it
+            # narrows no count too far (the first view stays the heuristic's: with every
+            # margin taken as exact the programme would withhold whole tables)
+            outer = secured(
+                table.true | margins | people,
+                outer,
+                [*table.sums, *ties, *sums],
+                rule,
+                [*table.at_most, *at_most],
+                fixed=table.protected.shown,
+                free=unpublished,
+                around=people,
+            )
+            hidden |= {key: SUPPRESSED for key in outer.secondary}
         given_away = outer.exposed.intersection(table.protected.shown)
         tied = {tie.total for tie in ties if given_away.intersection(tie.parts)}
         # a line that still gives a count away: hide its smallest published cell, or, when
@@ -161,6 +178,7 @@ def protect_crosstab(
             line
             for total, line in lines
             if (inner.exposed.intersection(line) or total in inner.exposed)
+            or (attacked and outer.exposed.intersection(line))
             or total in tied
             or total in given_away
         ]
@@ -183,6 +201,12 @@ def protect_crosstab(
                 withheld |= {key: NOT_AVAILABLE for key in line}
                 added = True
                 break
+        if attacked and not added and outer.exposed:
+            # the attack still narrows a count with every line around it withheld (a
+            # handful of children, whose `c` cells are each at least 1): the whole table
+            # is withheld, and a table all `x` publishes nothing beside the one-way cells
+            every = {key for _, line in lines for key in line}
+            return ledger, table.protected.shown | dict.fromkeys(every, NOT_AVAILABLE)
         if not (added or inner.secondary or outer.secondary):
             break
     shown = {
@@ -200,8 +224,41 @@ def protect_crosstab(
     return ledger, table.protected.shown | shown
 
 
+class OutOfStep(Exception):
+    """The register's states and the JSNA's one-way cells disagree at a month end (a
+    rebuild of the projections is under way): a cross-tab would not add up to its margins."""
+
+
+def out_of_step(layout: Layout, counts: Mapping[tuple[str, str], int]) -> list[str]:
+    """The margins a cross-tab's lines do not add up to (a line over a partition only: a
+    person counts once per flag), as `dimension=value`; none when in step."""
+    first, second = layout.first, layout.second
+    if first == SEND_STATUS:
+        return []  # its cells are the one-way cells themselves
+    lines: dict[tuple[str, str], int] = {}
+    for (a, b), n in counts.items():
+        if second != MULTI_VALUED:
+            lines[(first, a)] = lines.get((first, a), 0) + n
+        lines[(second, b)] = lines.get((second, b), 0) + n
+    table = layout.table
+    margins = (first, second) if second != MULTI_VALUED else (second,)
+    expected = {
+        (dimension, value): sum(table.true[k] for k in table.everyone_sum(dimension, value).parts)
+        for dimension in margins
+        for value in layout.values(dimension)
+    }
+    return sorted(
+        f"{d}={v}"
+        for (d, v) in expected.keys() | lines.keys()
+        if expected.get((d, v), 0) != lines.get((d, v), 0)
+    )
+
+
 def publish_crosstab(crosstab: CrossTab, table: MonthTable, rule: Rule) -> Publication:
-    """The cross-tab as published: every cell, each row's and column's total, the total."""
+    """The cross-tab as published: every cell, each row's and column's total, the total.
+
+    Raises `OutOfStep` when the cross-tab's lines do not add up to the month's one-way
+    cells, rather than publish figures that contradict each other."""
     if crosstab.as_at != table.as_at:
         raise ValueError("a cross-tab is protected with the JSNA table of its own month end")
     rows, columns = crosstab.rows, crosstab.columns
@@ -209,6 +266,11 @@ def publish_crosstab(crosstab: CrossTab, table: MonthTable, rule: Rule) -> Publi
     flipped = (first, second) != (rows, columns)
     layout = Layout(table, first, second)
     counts = {((c, r) if flipped else (r, c)): n for (r, c), n in crosstab.counts.items()}
+    if disagree := out_of_step(layout, counts):
+        raise OutOfStep(
+            f"the register and the JSNA cells as at {table.as_at} disagree on "
+            f"{len(disagree)} totals of {first} by {second}: the projections are being rebuilt"
+        )
     ledger, shown = protect_crosstab(layout, counts, rule)
 
     def figure(key: Key) -> Shown:

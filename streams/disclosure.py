@@ -14,9 +14,11 @@ a GSS symbol and a machine-readable status, never a 0 or an empty cell:
 Rates, percentages and differences are worked out from protected figures only, so they
 tell a reader nothing the protected figures do not. Counts tied by sums (a breakdown
 adding up to its total, one status beside the sum over statuses) are protected together
-by `protect`: primary suppression, then secondary suppression until no suppressed cell
-can be worked back from the cells published beside it (`streams/disclosure_audit.py`
-is the proof, over everything published).
+by `protect`: primary suppression, then a quick secondary suppression sum by sum; the
+audit's linear programme then attacks the table and suppresses more until no suppressed
+cell can be worked back from the cells published beside it
+(`streams/disclosure_audit.secured`; the same programme is the proof, over everything
+published).
 """
 
 from __future__ import annotations

@@ -60,13 +60,16 @@ def audit_publication(
     rule: Rule | None = None,
     crosstabs: Sequence[tuple[str, str]] | None = None,
 ) -> PublicationAudit:
-    """Audit what the hub publishes as at `as_at` (default: its latest event's day), with
-    the cross-tabs of these pairs of breakdowns (default: every pair)."""
+    """Audit what the hub publishes as at `as_at` (default: its latest event's day, and then
+    the scorecard as it is published now too), with the cross-tabs of these pairs of
+    breakdowns (default: every pair)."""
     rule = rule or publication_rule()
     pairs = tuple(every_pair() if crosstabs is None else crosstabs)
     day = as_at or scorecard_as_at(conn) or dt.date.today()
     month_end = month_end_on_or_before(day)
     ledger = published_ledger(conn, month_end, rule, pairs)
+    if as_at is None:  # the scorecard as published now runs to the latest event's month
+        ledger.merge(published_scorecard(conn, None, None, rule).ledger)
     report = audit(
         rule,
         ledger.shown,

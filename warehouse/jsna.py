@@ -18,6 +18,7 @@ import psycopg
 from streams.disclosure import Rule
 from streams.publication import Publication, month_table, publish_jsna
 from warehouse.publication import cells_at, publication_rule
+from warehouse.publication_cache import published
 
 
 def month_end_on_or_before(day: dt.date) -> dt.date:
@@ -56,5 +57,6 @@ def published_jsna(
 
 
 def jsna_document(conn: psycopg.Connection, as_at: dt.date) -> dict[str, Any]:
-    """Every cell as at `as_at`, protected: count, rate per 1,000, change on a year."""
-    return published_jsna(conn, as_at).document
+    """Every cell as at `as_at`, protected: count, rate per 1,000, change on a year (kept
+    until the warehouse changes: `warehouse/publication_cache.py`)."""
+    return published(conn, "jsna", as_at, lambda: published_jsna(conn, as_at).document)

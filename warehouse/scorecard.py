@@ -17,9 +17,15 @@ import psycopg
 
 from streams.disclosure import Rule
 from streams.kpi import KpiResult
-from streams.publication import Publication, needed_months, publish_scorecard
+from streams.publication import (
+    Publication,
+    needed_months,
+    publication_periods,
+    publish_scorecard,
+)
 from streams.scorecard_engine import ScorecardInputs, cohort_keys, evaluate
 from warehouse.publication import month_tables, publication_rule
+from warehouse.publication_cache import published
 
 
 def load_inputs(conn: psycopg.Connection) -> ScorecardInputs:
@@ -71,13 +77,21 @@ def published_scorecard(
     period_to: dt.date | None = None,
     rule: Rule | None = None,
 ) -> Publication:
-    """The scorecard as published, with the ledger the disclosure audit attacks."""
+    """The scorecard as published, with the ledger the disclosure audit attacks.
+
+    Each KPI's measures are protected with their totals over the publication periods of the
+    data held (`publication_periods`), whatever span is asked for, so every scorecard shows
+    them alike. Without `period_from` a flow's headline is the 12 months to the last month
+    (by default the month of the latest event): a publication period."""
     rule = rule or publication_rule()
     as_at = scorecard_as_at(conn)
     inputs = load_inputs(conn)
     results = evaluate(inputs, period_from, period_to, as_at)
     tables = month_tables(conn, needed_months(results), rule)
-    return publish_scorecard(inputs, results, tables, as_at, rule)
+    periods = publication_periods(as_at) if as_at else ()
+    return publish_scorecard(
+        inputs, results, tables, as_at, rule, periods, yearly_headline=period_from is None
+    )
 
 
 def scorecard_document(
@@ -85,5 +99,11 @@ def scorecard_document(
     period_from: dt.date | None = None,
     period_to: dt.date | None = None,
 ) -> dict[str, Any]:
-    """The scorecard as published: what `hub scorecard --format json` and the API return."""
-    return published_scorecard(conn, period_from, period_to).document
+    """The scorecard as published: what `hub scorecard --format json` and the API return
+    (kept until the warehouse changes: `warehouse/publication_cache.py`)."""
+    return published(
+        conn,
+        "scorecard",
+        (period_from, period_to),
+        lambda: published_scorecard(conn, period_from, period_to).document,
+    )

@@ -1,4 +1,4 @@
-"""`hub bench produce` and `hub bench stream`: measurements on the embedded stack, to JSON files."""
+"""`hub bench produce`, `stream` and `api`: measurements on the embedded stack, to JSON files."""
 
 from __future__ import annotations
 
@@ -111,6 +111,59 @@ def stream(
     output.write_text(json.dumps(result.as_json(), indent=2) + "\n")
     console.print_json(json.dumps(result.as_json()))
     console.print(f"-> {output}")
+
+
+@bench.command("api")
+def api(
+    scale: Annotated[
+        float, typer.Option(min=0.001, max=10.0, help="Synthetic area scale (1.0 = the real area).")
+    ] = 1.0,
+    clients: Annotated[int, typer.Option(min=1, help="Concurrent clients.")] = 20,
+    seconds: Annotated[float, typer.Option(min=0.5, help="How long the clients run.")] = 30.0,
+    output: Annotated[Path, typer.Option(help="Where to write the results.")] = Path(
+        "bench/results/api.json"
+    ),
+) -> None:
+    """Concurrent readers of the scorecard and a JSNA cross-tab, through sign-in, disclosure
+    control and the access log, on a fresh warehouse holding the synthetic area at SCALE.
+
+    Aim: p95 under 100 ms and no errors at scale 1.0 with 20 clients for 30 s.
+    """
+    from hub.bench.api import run_api_benchmark
+    from hub.settings import HubSettings
+    from hub.stack.postgres import EmbeddedPostgres
+    from warehouse.migrate import upgrade
+
+    with tempfile.TemporaryDirectory() as scratch_dir:
+        scratch = Path(scratch_dir)
+        postgres = EmbeddedPostgres(scratch / "postgres", port=_free_port())
+        postgres.start()
+        try:
+            postgres.wait_ready()
+            postgres.ensure_database("bench")
+            upgrade(postgres.dsn("bench"))
+            settings = HubSettings(
+                state_dir=scratch / "hub",
+                warehouse_port=postgres.port,
+                warehouse_database="bench",
+                api_port=_free_port(),
+                api_base_url=None,
+            )
+            result = run_api_benchmark(
+                settings, scratch, scale=scale, clients=clients, seconds=seconds, say=console.print
+            )
+        finally:
+            postgres.stop()
+    figures = result.as_json()
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(figures, indent=2) + "\n")
+    console.print_json(json.dumps(figures))
+    complete = "every call" if figures["access_log_complete"] else "NOT every call"
+    console.print(
+        f"p50 {figures['p50_ms']} ms, p95 {figures['p95_ms']} ms (aim < 100), "
+        f"{figures['requests']:,} requests, {figures['errors']} errors (aim 0); "
+        f"{complete} in the access log ({figures['access_log_rows']:,} rows) -> {output}"
+    )
 
 
 def register(app: typer.Typer) -> None:

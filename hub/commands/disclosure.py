@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from hub.settings import HubSettings
+from streams.crosstab_publication import OutOfStep
 from warehouse.connection import WarehouseUnavailable, connect
 from warehouse.disclosure import PublicationAudit, audit_publication
 
@@ -76,7 +77,7 @@ def audit(
     try:
         with connect(HubSettings().warehouse_dsn()) as conn:
             result = audit_publication(conn, day)
-    except WarehouseUnavailable as error:
+    except (WarehouseUnavailable, OutOfStep) as error:
         errors.print(f"[red]{error}[/red]")
         raise typer.Exit(EXIT_UNAVAILABLE) from None
     found = summary(result)

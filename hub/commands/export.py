@@ -18,6 +18,7 @@ from rich.console import Console
 from hub.commands.jsna import pair
 from hub.settings import HubSettings
 from streams.crosstab import BREAKDOWNS, UnknownBreakdown
+from streams.crosstab_publication import OutOfStep
 from warehouse.connection import WarehouseUnavailable, connect
 from warehouse.crosstab import crosstab_document
 from warehouse.exports import FORMATS, export_bytes, metadata_json, tidy_for
@@ -91,7 +92,7 @@ def export(kind: str, out: Path, export_format: str, as_at: str | None, by: str 
     try:
         with connect(HubSettings().warehouse_dsn()) as conn:
             document = _document(conn, kind, day, breakdowns)
-    except WarehouseUnavailable as error:
+    except (WarehouseUnavailable, OutOfStep) as error:
         errors.print(f"[red]{error}[/red]")
         raise typer.Exit(EXIT_UNAVAILABLE) from None
     tidy = tidy_for(kind, document, breakdowns)

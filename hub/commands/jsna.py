@@ -17,6 +17,7 @@ from rich.table import Table
 
 from hub.settings import HubSettings
 from streams.crosstab import BREAKDOWNS, UnknownBreakdown, check_breakdowns
+from streams.crosstab_publication import OutOfStep
 from streams.disclosure import figure_text
 from warehouse.connection import WarehouseUnavailable, connect
 from warehouse.crosstab import crosstab_document
@@ -78,12 +79,13 @@ def jsna(
                 document = crosstab_document(conn, day, *rows_columns)
             else:
                 document = jsna_document(conn, day)
-    except WarehouseUnavailable as error:
+    except (WarehouseUnavailable, OutOfStep) as error:
         errors.print(f"[red]{error}[/red]")
         raise typer.Exit(EXIT_UNAVAILABLE) from None
     if output_format == "json":
         if dimension and not rows_columns:
-            document["cells"] = [c for c in document["cells"] if c["dimension"] == dimension]
+            cells = [c for c in document["cells"] if c["dimension"] == dimension]
+            document = {**document, "cells": cells}  # the published one is shared: never changed
         typer.echo(json.dumps(document, indent=2))
     elif rows_columns:
         _print_crosstab(document)

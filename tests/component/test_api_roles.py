@@ -24,6 +24,11 @@ WHO_MAY_CALL = {
     ("GET", "/health"): {ANYONE},
     ("GET", "/scorecard"): {"commissioner"},
     ("GET", "/jsna"): {"public_health"},
+    ("GET", "/jsna/crosstab"): {"public_health"},
+    ("GET", "/exports/scorecard"): {"commissioner"},
+    ("GET", "/exports/scorecard/metadata"): {"commissioner"},
+    ("GET", "/exports/jsna"): {"public_health"},
+    ("GET", "/exports/jsna/metadata"): {"public_health"},
     ("POST", "/receipts"): {"partner"},
     ("GET", "/partner/submissions"): {"partner"},
     ("GET", "/partner/refusals"): {"partner"},
@@ -32,7 +37,11 @@ WHO_MAY_CALL = {
     ("GET", "/openapi.json"): set(ROLES),
     ("GET", "/docs"): set(ROLES),
 }
-BODIES = {("POST", "/receipts"): {"event_ids": []}}
+BODIES: dict[tuple[str, str], dict[str, list[str]]] = {("POST", "/receipts"): {"event_ids": []}}
+PARAMETERS = {  # what a route needs to answer 200 to an allowed caller
+    ("GET", "/jsna/crosstab"): {"by": "primary_need,locality"},
+    ("GET", "/exports/jsna"): {"by": "sex,age_band", "format": "xlsx"},
+}
 NOT_SIGNED_IN = ("no token", "wrong token", "revoked token", "expired token")
 
 
@@ -42,7 +51,7 @@ def routes_of_the_app() -> set[tuple[str, str]]:
         (method, route.path)
         for route in app.routes
         if isinstance(route, APIRoute)
-        for method in route.methods
+        for method in route.methods or ()
     }
 
 
@@ -86,7 +95,13 @@ def test_exactly_the_allowed_callers_get_through(
     allowed = WHO_MAY_CALL[(method, path)]
     outcomes = {}
     for caller, headers in callers.items():
-        response = client.request(method, path, headers=headers, json=BODIES.get((method, path)))
+        response = client.request(
+            method,
+            path,
+            headers=headers,
+            params=PARAMETERS.get((method, path)),
+            json=BODIES.get((method, path)),
+        )
         outcomes[caller] = response.status_code
         if ANYONE in allowed or caller in allowed:
             assert response.status_code == 200, (caller, response.text)
@@ -100,7 +115,7 @@ def test_exactly_the_allowed_callers_get_through(
 
     # Every signed-in caller's call is in the access log, allowed or not; no one else's.
     with connect(warehouse_dsn) as conn:
-        logged = dict(
+        logged: dict[str, int] = dict(
             conn.execute(
                 "SELECT role, status FROM access_log WHERE route = %s AND method = %s",
                 (path, method),

@@ -9,10 +9,13 @@ import psycopg
 import pytest
 
 from streams.crosstab import BREAKDOWNS, SEND_STATUS, UnknownBreakdown
+from streams.crosstab_publication import OutOfStep, every_pair
 from streams.worker.unit_of_work import apply_batch
 from tests.component.test_cohort_store import _stored_cells
+from tests.support.api import signed_in
 from tests.unit.test_cohort_projection import SETTINGS, random_history
-from warehouse.crosstab import cross_tab
+from warehouse.crosstab import cross_tab, published_crosstab, published_crosstabs
+from warehouse.reference import load_reference
 
 MONTH_ENDS = (dt.date(2024, 3, 31), dt.date(2024, 10, 31), dt.date(2025, 1, 31))
 SINGLE_VALUED = [b for b in BREAKDOWNS if b != "flag"]
@@ -76,3 +79,36 @@ def test_an_unknown_or_repeated_breakdown_is_refused_with_the_choices(
 ) -> None:
     with psycopg.connect(warehouse_dsn, autocommit=True) as conn, pytest.raises(UnknownBreakdown):
         cross_tab(conn, dt.date(2024, 5, 31), rows, columns)
+
+
+def test_every_pair_publishes_at_month_ends_within_and_past_the_horizon(
+    warehouse_dsn: str, api_dsn: str
+) -> None:
+    history = random_history(seed=5, people=40, events=400, days=420)
+    with psycopg.connect(warehouse_dsn, autocommit=True) as conn:
+        load_reference(conn, sorted(SETTINGS.locality_of.items()), [], "test")
+        apply_batch(conn, history, projection=SETTINGS)
+        past_horizon = dt.date(SETTINGS.last_month.year + 1, 11, 30)
+        for day in (dt.date(2025, 12, 31), past_horizon):
+            published = published_crosstabs(conn, day, every_pair())
+            assert len(published) == len(every_pair())
+        nobody = published_crosstab(conn, past_horizon, "primary_need", "flag").document
+        assert {cell["people"]["status"] for cell in nobody["cells"]} <= {"exact"}
+
+
+def test_a_register_out_of_step_with_the_jsna_is_refused_not_published(
+    warehouse_dsn: str, api_dsn: str
+) -> None:
+    # the JSNA counted by localities the warehouse's reference data does not hold (as
+    # between a reference load and the rebuild that follows it): the cross-tab's lines
+    # cannot add up to the one-way cells, so it is refused rather than published
+    history = random_history(seed=5, people=40, events=400, days=420)
+    with psycopg.connect(warehouse_dsn, autocommit=True) as conn:
+        apply_batch(conn, history, projection=SETTINGS)
+        with pytest.raises(OutOfStep, match="being rebuilt"):
+            published_crosstab(conn, dt.date(2025, 12, 31), "sex", "locality")
+    client = signed_in(warehouse_dsn, api_dsn, "public_health")
+    answer = client.get("/jsna/crosstab", params={"by": "sex,locality", "as_at": "2025-12-31"})
+    assert answer.status_code == 503
+    assert answer.headers["content-type"].startswith("application/problem+json")
+    assert "being rebuilt" in answer.json()["detail"]

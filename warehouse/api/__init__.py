@@ -2,8 +2,9 @@
 
 Its process entry point is `python -m hub.api`, which reads the settings once and calls
 `create_app`: this package takes plain arguments. `app.py` holds the route table with
-each route's allowed roles, `policy.py` sign-in, `access.py` the access log,
-`problems.py` the error format, `models.py` the answers' shapes.
+each route's allowed roles, `routes.py` the answers and `downloads.py` the files,
+`policy.py` sign-in, `access.py` the access log, `problems.py` the error format,
+`models.py` the answers' shapes.
 """
 
 from warehouse.api.app import ROUTES, Route, create_app

@@ -1,9 +1,10 @@
-"""Recording every call of a signed-in caller in the access log, and closing its connection.
+"""Recording every call of a signed-in caller in the access log, and giving back its connection.
 
 An ASGI middleware around the routes: it times the call, sees the status sent, and
 appends one `access_log` row with the route's template (`/audit/access`, not the URL),
-its query parameters and what the route said it returned (`returned`). It also closes
-the request's warehouse connection, after using it for the log.
+its query parameters and what the route said it returned (`returned`). It also gives the
+request's warehouse connection back to the app's pool, after using it for the log (in
+autocommit, so the row is committed and the connection idle; one that is not is closed).
 """
 
 from __future__ import annotations
@@ -14,11 +15,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from psycopg import Connection
+from psycopg.pq import TransactionStatus
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from warehouse.access_log import Access, record_access, suppressed_in
+from warehouse.api.policy import pool_of
 from warehouse.api.problems import problem
 from warehouse.tokens import Caller
 
@@ -30,9 +33,13 @@ def returned(
     rows: int | None,
     cells: int | None = None,
     document: Mapping[str, Any] | None = None,
+    suppressed: int | None = None,
 ) -> None:
-    """What a route hands back, for its access-log row (suppressed cells if the document says)."""
-    request.state.returned = (rows, cells, suppressed_in(document) if document else None)
+    """What a route hands back, for its access-log row: the suppressed cells as counted, or as
+    the document says."""
+    if suppressed is None and document:
+        suppressed = suppressed_in(document)
+    request.state.returned = (rows, cells, suppressed)
 
 
 class AccessLog:
@@ -81,7 +88,9 @@ class AccessLog:
                     log.error("no access-log row could be written: %s", type(error).__name__)
             conn: Connection | None = getattr(request.state, "conn", None)
             if conn is not None:
-                await run_in_threadpool(conn.close)
+                request.state.conn = None
+                unfit = getattr(request.state, "conn_unfit", False)
+                await run_in_threadpool(pool_of(request.app).give_back, conn, unfit)
 
 
 LONGEST = 200  # characters of a parameter's name or value kept in the log
@@ -106,6 +115,11 @@ def _record(request: Request, status: int, duration_ms: float) -> None:
     caller: Caller | None = getattr(state, "caller", None)
     if caller is None or conn is None or conn.closed:
         return
+    if conn.info.transaction_status != TransactionStatus.IDLE:
+        # the route left a transaction open, or failed in one: what it did there goes, the
+        # row must commit, and the connection is closed rather than lent again
+        state.conn_unfit = True
+        conn.rollback()
     rows, cells, suppressed = getattr(state, "returned", (None, None, None))
     route = request.scope.get("route")
     record_access(

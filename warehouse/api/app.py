@@ -1,26 +1,39 @@
 """The app: every route with the roles it allows, in one table, and the conventions around it.
 
 `ROUTES` is the API's whole surface. Each row names its method, path, function, the
-roles allowed (`allow(...)`), its answer's model and the errors it documents; app
-creation refuses a route without a policy (`check_policies`).
+roles allowed (`allow(...)`), its answer's model (or a download's media types) and the
+errors it documents; app creation refuses a route without a policy (`check_policies`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Depends, FastAPI
+from fastapi.responses import Response
 from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 
-from warehouse.api import models, routes
+from warehouse.api import downloads, models, routes
 from warehouse.api.access import AccessLog
-from warehouse.api.policy import ANYONE, Policy, allow, check_policies, known_parameters
+from warehouse.api.policy import (
+    ANYONE,
+    Policy,
+    allow,
+    check_policies,
+    known_parameters,
+    pool_of,
+)
+from warehouse.api.pool import WarehousePool
 from warehouse.api.problems import as_problems_in, documented, install
+from warehouse.exports import MEDIA_TYPES
 from warehouse.tokens import Role
 
 EVERY_ROLE = tuple(Role)
+FILES = tuple(MEDIA_TYPES.values())  # CSV, XLSX, Parquet
 
 
 @dataclass(frozen=True)
@@ -32,12 +45,42 @@ class Route:
     model: type[BaseModel] | None = None
     errors: tuple[int, ...] = (401, 403, 422, 503)
     in_schema: bool = True
+    files: tuple[str, ...] = ()  # a download: the media types it may answer with
 
 
 ROUTES = (
     Route("GET", "/health", routes.health, allow(ANYONE), models.Health, (503,)),
     Route("GET", "/scorecard", routes.scorecard, allow(Role.COMMISSIONER), models.Scorecard),
     Route("GET", "/jsna", routes.jsna, allow(Role.PUBLIC_HEALTH), models.Jsna),
+    Route(
+        "GET",
+        "/jsna/crosstab",
+        routes.jsna_crosstab,
+        allow(Role.PUBLIC_HEALTH),
+        models.CrossTab,
+    ),
+    Route(
+        "GET",
+        "/exports/scorecard",
+        downloads.scorecard_export,
+        allow(Role.COMMISSIONER),
+        files=FILES,
+    ),
+    Route(
+        "GET",
+        "/exports/scorecard/metadata",
+        downloads.scorecard_metadata,
+        allow(Role.COMMISSIONER),
+        models.ExportMetadata,
+    ),
+    Route("GET", "/exports/jsna", downloads.jsna_export, allow(Role.PUBLIC_HEALTH), files=FILES),
+    Route(
+        "GET",
+        "/exports/jsna/metadata",
+        downloads.jsna_metadata,
+        allow(Role.PUBLIC_HEALTH),
+        models.ExportMetadata,
+    ),
     Route(
         "POST",
         "/receipts",
@@ -75,17 +118,24 @@ def create_app(
         openapi_url=None,  # served below, to signed-in callers only
         docs_url=None,
         redoc_url=None,
+        lifespan=_lifespan,
     )
     app.state.warehouse_dsn = dsn
+    app.state.warehouse_pool = WarehousePool(dsn)  # opened on first use, or at startup
     app.state.topic_prefix = topic_prefix
-    for route in ROUTES:
+    for route in routes_table:
+        responses = documented(*route.errors)
+        answer: dict[str, Any] = {"response_model": route.model}
+        if route.files:
+            responses[200] = downloaded(route.files)
+            answer = {"response_class": Response}
         app.add_api_route(
             route.path,
             route.endpoint,
             methods=[route.method],
-            response_model=route.model,
+            **answer,
             dependencies=[Depends(route.policy), Depends(known_parameters)],
-            responses=documented(*route.errors),
+            responses=responses,
             include_in_schema=route.in_schema,
             openapi_extra={"x-roles": sorted(route.policy.roles) or [ANYONE]},
         )
@@ -94,6 +144,35 @@ def create_app(
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     app.add_middleware(AccessLog)
     return app
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """The warehouse pool from startup to shutdown (a fresh one if the app starts again)."""
+    if pool_of(app).closed:
+        app.state.warehouse_pool = WarehousePool(app.state.warehouse_dsn)
+    pool = pool_of(app)
+    pool.open()
+    try:
+        yield
+    finally:
+        await run_in_threadpool(pool.close)
+
+
+def downloaded(media_types: tuple[str, ...]) -> dict[str, Any]:
+    """The OpenAPI answer of a download: a file, in one of these media types."""
+    return {
+        "description": "The file, as an attachment (`Content-Disposition` names it).",
+        "content": {
+            kind: {"schema": {"type": "string", "format": "binary"}} for kind in media_types
+        },
+        "headers": {
+            "Content-Disposition": {
+                "description": 'attachment; filename="..."',
+                "schema": {"type": "string"},
+            }
+        },
+    }
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:

@@ -1,8 +1,8 @@
 """The shapes the API answers with, declared for OpenAPI and checked by schemathesis.
 
 The scorecard and JSNA documents name the fields every consumer relies on and allow
-more (disclosure control adds its markings to them); the partner, audit and token
-answers are closed: a field not declared here is never sent.
+more (disclosure control adds its markings to them); the cross-tab, partner, audit and
+token answers are closed: a field not declared here is never sent.
 """
 
 from __future__ import annotations
@@ -50,6 +50,68 @@ class Jsna(Open):
     as_at: dt.date
     compared_with: dt.date
     cells: list[JsnaCell]
+
+
+class Figure(Closed):
+    """A published figure: the number, or null with the GSS symbol saying why."""
+
+    value: int | float | None
+    symbol: Literal["c", "low", "x", "z"] | None
+    status: Literal[
+        "exact", "rounded", "derived", "suppressed", "low", "not_available", "not_applicable"
+    ]
+
+
+class Disclosure(Open):
+    rule: str
+    suppressed_cells: int = Field(ge=0)
+    symbols: dict[str, str]
+
+
+class CrossTabCell(Closed):
+    row: str
+    column: str
+    people: Figure
+
+
+class RowTotal(Closed):
+    row: str
+    people: Figure
+
+
+class ColumnTotal(Closed):
+    column: str
+    people: Figure
+
+
+class CrossTab(Closed):
+    as_at: dt.date = Field(description="The month end on or before the date asked.")
+    rows: str
+    columns: str
+    disclosure: Disclosure
+    note: str
+    cells: list[CrossTabCell]
+    row_totals: list[RowTotal]
+    column_totals: list[ColumnTotal]
+
+
+class ContractUse(Closed):
+    contract_id: str
+    version: int
+    purposes: list[str]
+
+
+class ExportMetadata(Open):
+    """What an export says about itself (a CSV's `<file>.json`)."""
+
+    as_at: dt.date | None
+    generated_at: dt.datetime
+    hub_version: str
+    contracts: list[ContractUse]
+    disclosure: Disclosure
+    dimensions: dict[str, str]
+    measures: dict[str, Any]
+    layout: str
 
 
 class ReceiptsQuery(Closed):

@@ -17,7 +17,7 @@ from fastapi.routing import APIRoute
 from psycopg import Connection
 from starlette.routing import BaseRoute
 
-from warehouse.connection import connect
+from warehouse.api.pool import WarehousePool
 from warehouse.tokens import Caller, Role, TokenRefused, authenticate
 
 ANYONE = "anyone"  # no sign-in: only /health
@@ -30,12 +30,19 @@ REFUSALS = {
 
 
 def warehouse(request: Request) -> Connection:
-    """The request's one connection, opened on first use and closed after the access log."""
+    """The request's one connection, taken from the app's pool on first use and given back
+    after the access log (`warehouse/api/access.py`)."""
     conn: Connection | None = getattr(request.state, "conn", None)
     if conn is None:
-        conn = connect(request.app.state.warehouse_dsn)
+        conn = pool_of(request.app).take()
         request.state.conn = conn
     return conn
+
+
+def pool_of(app: FastAPI) -> WarehousePool:
+    """The app's warehouse connections (`create_app` makes the pool; it opens on first use)."""
+    pool: WarehousePool = app.state.warehouse_pool
+    return pool
 
 
 Warehouse = Annotated[Connection, Depends(warehouse)]

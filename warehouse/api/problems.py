@@ -17,12 +17,14 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
+from streams.crosstab_publication import OutOfStep
 from warehouse.connection import WarehouseUnavailable
 
 log = logging.getLogger("hub.api")
 
 MEDIA_TYPE = "application/problem+json"
 UNAVAILABLE = "The hub's data store is not available at the moment; try again later."
+REBUILDING = "The hub's figures are being rebuilt at the moment; try again shortly."
 
 
 class Problem(BaseModel):
@@ -92,6 +94,11 @@ async def _warehouse_unavailable(request: Request, error: Exception) -> JSONResp
     return problem(503, UNAVAILABLE)
 
 
+async def _out_of_step(request: Request, error: Exception) -> JSONResponse:
+    log.warning("%s %s: %s", request.method, request.url.path, error)
+    return problem(503, REBUILDING)
+
+
 async def _internal_error(request: Request, error: Exception) -> JSONResponse:
     log.error("%s %s failed: %s", request.method, request.url.path, type(error).__name__)
     return problem(500, "The hub could not answer this request; the error is in its log.")
@@ -101,4 +108,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(WarehouseUnavailable, _warehouse_unavailable)
+    app.add_exception_handler(OutOfStep, _out_of_step)
     app.add_exception_handler(Exception, _internal_error)

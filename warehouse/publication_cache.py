@@ -1,0 +1,250 @@
+"""Published documents kept in memory until the warehouse they were read from changes.
+
+A published document (scorecard, JSNA, cross-tab) is a function of the events applied,
+the reference data loaded, the disclosure rule and the arguments asked, and building one
+re-reads its inputs and re-protects whole month tables (a quarter of a second at the real
+area's scale). So each is kept, keyed by all four, and served again while no event has
+been stored and no reference data loaded since.
+
+The warehouse's version is read in one query of two index look-ups: the event store's
+highest sequence number (appends are serialised by the append lock and commit with their
+projections, so a higher number is visible exactly when its effects are) and the latest
+reference load's id. Rebuilding the projections without either changing (`hub replay
+--apply`, and the rebuild that follows a reference load and commits after it) leaves the
+version as it was, so an entry is also kept no longer than `MAX_AGE_S`. A caller that
+may not read the version (the API's role before its grant) gets every document built
+afresh, as before, and the log says so once.
+
+The API sends a kept document as it is, so each entry also keeps the document's JSON,
+encoded once (`encoded`), with the counts its access-log row records: a scorecard is
+some 700 KB of JSON, and validating and encoding it again for every call cost more
+than building it once.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+import psycopg
+
+from warehouse.publication import publication_rule
+
+log = logging.getLogger("hub.publication_cache")
+
+MAX_ENTRIES = 48  # a few arguments for each document: the entries of old versions go first
+MAX_AGE_S = 60.0  # the longest a rebuild that moves no version can go unseen
+
+VERSION_SQL = """
+SELECT (SELECT oid FROM pg_database WHERE datname = current_database()),
+       (SELECT coalesce(max(sequence), 0) FROM events),
+       (SELECT coalesce(max(load_id), 0) FROM reference_loads)
+"""
+
+Document = dict[str, Any]
+Counts = tuple[int | None, int | None, int | None]  # rows, cells, cells suppressed
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """A document as the API sends it: its JSON, and what its access-log row counts."""
+
+    body: bytes
+    counts: Counts
+
+
+def as_json(document: Document) -> bytes:
+    """A document's JSON, compact, in UTF-8: the same values FastAPI's encoder gives for a
+    document of JSON types (tests/component/test_api_schema.py compares the two)."""
+    return orjson.dumps(document)
+
+
+@dataclass(frozen=True)
+class WarehouseVersion:
+    """Which warehouse, as of which event and which load of reference data."""
+
+    database: tuple[str, int, int]  # host, port and the database's oid
+    events: int
+    reference: int
+
+
+def warehouse_version(conn: psycopg.Connection) -> WarehouseVersion | None:
+    """The warehouse's version, or None where this connection's role may not read it."""
+    try:
+        if conn.autocommit:
+            row = conn.execute(VERSION_SQL).fetchone()
+        else:  # a refusal must not abort the caller's transaction
+            with conn.transaction():
+                row = conn.execute(VERSION_SQL).fetchone()
+    except psycopg.errors.InsufficientPrivilege:
+        _warn_once(conn)
+        return None
+    assert row is not None
+    info = conn.info
+    return WarehouseVersion((info.host, info.port, int(row[0])), int(row[1]), int(row[2]))
+
+
+def version_readable_by(conn: psycopg.Connection, role: str) -> bool:
+    """Whether `role` may read the warehouse's version (the API's role: `hub_api`)."""
+    row = conn.execute(
+        "SELECT has_column_privilege(%(role)s, 'events', 'sequence', 'SELECT')"
+        " AND has_column_privilege(%(role)s, 'reference_loads', 'load_id', 'SELECT')",
+        {"role": role},
+    ).fetchone()
+    return bool(row and row[0])
+
+
+_warned: set[str] = set()
+
+
+def _warn_once(conn: psycopg.Connection) -> None:
+    user = conn.info.user
+    if user not in _warned:
+        _warned.add(user)
+        log.warning(
+            "role %s cannot read events.sequence and reference_loads.load_id:"
+            " published documents are built afresh for every request",
+            user,
+        )
+
+
+@dataclass
+class _Entry:
+    version: WarehouseVersion
+    document: Document
+    built_at: float
+    encoded: tuple[Callable[[Document], Counts], Encoded] | None = None  # with its counter
+
+
+class PublicationCache:
+    """At most `max_entries` documents, least recently used first out, none older than
+    `max_age_s`. Concurrent requests for a document not yet built wait for one build."""
+
+    def __init__(
+        self,
+        max_entries: int = MAX_ENTRIES,
+        max_age_s: float = MAX_AGE_S,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.max_entries = max_entries
+        self.max_age_s = max_age_s
+        self.clock = clock
+        self.builds = 0  # how many documents were built (for tests and the benchmark)
+        self.encodings = 0  # how many documents were encoded (for tests)
+        self._entries: OrderedDict[Hashable, _Entry] = OrderedDict()
+        self._kept: dict[int, _Entry] = {}  # by the id of the document each entry keeps
+        self._building: dict[Hashable, threading.Lock] = {}
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self._kept.clear()
+
+    def document(
+        self,
+        conn: psycopg.Connection,
+        kind: str,
+        arguments: Hashable,
+        build: Callable[[], Document],
+    ) -> Document:
+        """The `kind` document for `arguments` at the warehouse's current version: kept,
+        or made by `build` (on `conn`) and kept. Callers must not change what they get."""
+        version = warehouse_version(conn)
+        if version is None:
+            return build()
+        key = (kind, arguments, version, publication_rule())
+        with self._lock:
+            found = self._fresh(key)
+            if found is not None:
+                return found
+            building = self._building.setdefault(key, threading.Lock())
+        with building:
+            with self._lock:
+                found = self._fresh(key)
+            if found is not None:
+                return found
+            try:
+                document = build()
+                with self._lock:
+                    self.builds += 1
+                    self._keep(key, _Entry(version, document, self.clock()))
+            finally:
+                with self._lock:
+                    self._building.pop(key, None)
+        return document
+
+    def encoded(self, document: Document, counts: Callable[[Document], Counts]) -> Encoded:
+        """`document`'s JSON and `counts(document)`: computed once for a document this cache
+        keeps (the very object `document` returned) and the same `counts` function, computed
+        afresh for any other."""
+        with self._lock:
+            entry = self._kept.get(id(document))
+            if entry is None or entry.document is not document:
+                entry = None
+            elif entry.encoded is not None and entry.encoded[0] is counts:
+                return entry.encoded[1]
+        made = Encoded(as_json(document), counts(document))
+        with self._lock:
+            self.encodings += 1
+            if entry is not None and self._kept.get(id(document)) is entry:
+                entry.encoded = (counts, made)
+        return made
+
+    def _fresh(self, key: Hashable) -> Document | None:
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        if self.clock() - entry.built_at > self.max_age_s:
+            self._drop(key)
+            return None
+        self._entries.move_to_end(key)
+        return entry.document
+
+    def _keep(self, key: Hashable, entry: _Entry) -> None:
+        for old in [k for k, e in self._entries.items() if _superseded(e.version, entry.version)]:
+            self._drop(old)  # no request will ask for an older version again
+        if key in self._entries:
+            self._drop(key)
+        self._entries[key] = entry
+        self._kept[id(entry.document)] = entry
+        while len(self._entries) > self.max_entries:
+            self._drop(next(iter(self._entries)))
+
+    def _drop(self, key: Hashable) -> None:
+        entry = self._entries.pop(key)
+        if self._kept.get(id(entry.document)) is entry:
+            del self._kept[id(entry.document)]
+
+
+def _superseded(old: WarehouseVersion, new: WarehouseVersion) -> bool:
+    return (
+        old.database == new.database
+        and old != new
+        and old.events <= new.events
+        and old.reference <= new.reference
+    )
+
+
+PUBLISHED = PublicationCache()  # one per process: the API's, or a CLI command's
+
+
+def published(
+    conn: psycopg.Connection, kind: str, arguments: Hashable, build: Callable[[], Document]
+) -> Document:
+    """`build()`'s document, or the one kept for the same warehouse version and arguments."""
+    return PUBLISHED.document(conn, kind, arguments, build)
+
+
+def encoded(document: Document, counts: Callable[[Document], Counts]) -> Encoded:
+    """A published document's JSON and counts, encoded once while the document is kept."""
+    return PUBLISHED.encoded(document, counts)
