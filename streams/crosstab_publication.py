@@ -28,8 +28,9 @@ from streams.disclosure import (
     exact,
     protect,
 )
-from streams.disclosure_audit import AtMost, secured
+from streams.disclosure_audit import AtMost
 from streams.publication import Ledger, MonthTable, Publication, cell_key, disclosure_note
+from streams.secondary_suppression import secured
 
 MULTI_VALUED = "flag"  # a person counts once per flag: a flag's cells add up to nothing
 NOTE = (

@@ -17,7 +17,7 @@ adding up to its total, one status beside the sum over statuses) are protected t
 by `protect`: primary suppression, then a quick secondary suppression sum by sum; the
 audit's linear programme then attacks the table and suppresses more until no suppressed
 cell can be worked back from the cells published beside it
-(`streams/disclosure_audit.secured`; the same programme is the proof, over everything
+(`streams/secondary_suppression.secured`; the same programme is the proof, over everything
 published).
 """
 

@@ -24,7 +24,7 @@ from streams.scorecard import CATALOGUE
 YEAR = 12
 
 
-def _add_months(month: dt.date, count: int) -> dt.date:
+def add_months(month: dt.date, count: int) -> dt.date:
     index = month.year * 12 + month.month - 1 + count
     return dt.date(index // 12, index % 12 + 1, 1)
 
@@ -108,8 +108,8 @@ class ScorecardInputs:
         if not measured:
             return KpiResult(kpi, 0, 0, None, None, trend)
         last = months[-1]
-        last_year = months_between(_add_months(last, 1 - YEAR), last)
-        year_before = months_between(_add_months(last, 1 - 2 * YEAR), _add_months(last, -YEAR))
+        last_year = months_between(add_months(last, 1 - YEAR), last)
+        year_before = months_between(add_months(last, 1 - 2 * YEAR), add_months(last, -YEAR))
         headline = months[-YEAR:] if kpi.yearly else months
         compared = not measured_months or measured_months[0] <= year_before[0]
         numerator, denominator = self._figures(kpi, headline)

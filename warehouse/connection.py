@@ -31,10 +31,15 @@ def connect(dsn: str, *, autocommit: bool = True) -> psycopg.Connection:
         raise WarehouseUnavailable(
             f"cannot reach the warehouse (PostgreSQL) at {_where(dsn)}: is `hub up` running?"
         ) from None
+    configure(conn)
+    return conn
+
+
+def configure(conn: psycopg.Connection) -> None:
+    """Set a new connection up as the hub reads and writes: UTC, JSON through orjson."""
     conn.execute("SET TIME ZONE 'UTC'")
     set_json_dumps(_json_dumps, conn)
     set_json_loads(orjson.loads, conn)
-    return conn
 
 
 def _json_dumps(value: Any) -> bytes:

@@ -1,10 +1,11 @@
 """Exports: the published documents in DfE's tidy layout, as CSV, XLSX or Parquet, with metadata.
 
-Built only from what `streams/publication.py` publishes (the scorecard, the JSNA, a
-cross-tab), never from raw counts, so an export is protected exactly as the API and the
-CLI are. One row per cell, a column per dimension, and for each measure three columns:
-the figure as DfE publishes it (the number, or the GSS symbol in its place, never 0 or
-blank for a suppressed count), its symbol and its machine-readable status. Parquet keeps
+Built only from what `streams/publication.py`, `streams/scorecard_publication.py` and
+`streams/crosstab_publication.py` publish (the JSNA, the scorecard, a cross-tab), never
+from raw counts, so an export is protected exactly as the API and the CLI are. One row
+per cell, a column per dimension, and for each measure three columns: the figure as DfE
+publishes it (the number, or the GSS symbol in its place, never 0 or blank for a
+suppressed count), its symbol and its machine-readable status. Parquet keeps
 the figure typed (a float, null only where the symbol column says why). The metadata
 (as-at date, time generated, hub version, the contracts and purposes drawn on, the
 disclosure rule, each measure's definition) goes in a sheet of the XLSX, the schema of

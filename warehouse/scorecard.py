@@ -3,7 +3,7 @@
 The engine (`streams/scorecard_engine.py`, pure) evaluates every KPI declaration over
 a span of months; this module runs the queries that feed it (KPI measures, the
 cohort counts the catalogue reads, the reference population) and the JSNA tables
-its stock figures are protected with, and hands them to `streams/publication.py`,
+its stock figures are protected with, and hands them to `streams/scorecard_publication.py`,
 which shapes the protected document the CLI and the API return.
 """
 
@@ -17,13 +17,9 @@ import psycopg
 
 from streams.disclosure import Rule
 from streams.kpi import KpiResult
-from streams.publication import (
-    Publication,
-    needed_months,
-    publication_periods,
-    publish_scorecard,
-)
+from streams.publication import Publication
 from streams.scorecard_engine import ScorecardInputs, cohort_keys, evaluate
+from streams.scorecard_publication import needed_months, publication_periods, publish_scorecard
 from warehouse.publication import month_tables, publication_rule
 from warehouse.publication_cache import published
 

@@ -14,9 +14,10 @@ import pytest
 from streams.disclosure import SUPPRESSED, Rule, Sum, protect
 from streams.disclosure_audit import AuditReport, audit
 from streams.kpi import KpiResult
-from streams.publication import Ledger, ScorecardFigures, month_table, publish_kpi
+from streams.publication import Ledger, month_table
 from streams.scorecard import kpi_by_id
 from streams.scorecard_engine import ScorecardInputs, evaluate
+from streams.scorecard_publication import ScorecardFigures, publish_kpi
 
 ON, OFF = Rule(), Rule(secondary_suppression=False)
 D = dt.date

@@ -1,4 +1,4 @@
-"""Secondary suppression proved by the attack itself (`streams.disclosure_audit.secured`).
+"""Secondary suppression proved by the attack itself (`streams.secondary_suppression.secured`).
 
 The heuristic of `protect` looks at one sum at a time; the attacker's linear programme
 looks at all of them at once. A month's JSNA table is protected by the heuristic and then
@@ -16,8 +16,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from streams.disclosure import SUPPRESSED, Key, Rule, Shown, Sum, exact, protect
-from streams.disclosure_audit import AuditReport, audit, secured
+from streams.disclosure_audit import AuditReport, audit
 from streams.publication import CellKey, MonthTable, month_table
+from streams.secondary_suppression import secured
 
 RULE = Rule()
 DAY = dt.date(2025, 3, 31)

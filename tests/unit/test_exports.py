@@ -1,8 +1,9 @@
 """Exports (`warehouse/exports.py`): each format read back with its own reader.
 
-The documents are the published ones, built by `streams/publication.py` and
-`streams/crosstab_publication.py` from hand-made counts; each export is read back with
-the csv module, openpyxl or pyarrow and checked against the document it came from:
+The documents are the published ones, built by `streams/publication.py`,
+`streams/scorecard_publication.py` and `streams/crosstab_publication.py` from hand-made
+counts; each export is read back with the csv module, openpyxl or pyarrow and checked
+against the document it came from:
 the tidy layout, the GSS symbols (a suppressed count is never 0 or blank), the values
 and the metadata.
 """
@@ -25,9 +26,10 @@ from contracts.loading import shipped_contracts
 from streams.crosstab import DEFINITIONS, CrossTab
 from streams.crosstab_publication import publish_crosstab
 from streams.disclosure import Rule
-from streams.publication import month_table, needed_months, publish_jsna, publish_scorecard
+from streams.publication import month_table, publish_jsna
 from streams.scorecard import CATALOGUE
 from streams.scorecard_engine import ScorecardInputs, evaluate
+from streams.scorecard_publication import needed_months, publish_scorecard
 from warehouse.exports import (
     FORMATS,
     Tidy,

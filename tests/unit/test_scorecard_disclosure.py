@@ -17,17 +17,15 @@ import pytest
 
 from streams.disclosure import SUPPRESSED, Rule, Status
 from streams.disclosure_audit import AtMost, AuditReport, audit
-from streams.publication import (
-    Ledger,
-    Publication,
+from streams.publication import Ledger, Publication, month_table
+from streams.scorecard_engine import ScorecardInputs, evaluate
+from streams.scorecard_publication import (
     measure_series,
-    month_table,
     needed_months,
     publication_periods,
     publish_scorecard,
     span_key,
 )
-from streams.scorecard_engine import ScorecardInputs, evaluate
 
 ON, OFF = Rule(), Rule(secondary_suppression=False)
 D = dt.date

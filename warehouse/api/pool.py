@@ -19,15 +19,12 @@ from __future__ import annotations
 
 import threading
 
-import orjson
 import psycopg
 from psycopg.pq import TransactionStatus
 from psycopg.rows import TupleRow
-from psycopg.types.json import set_json_dumps, set_json_loads
 from psycopg_pool import ConnectionPool, PoolClosed, PoolTimeout, TooManyRequests
 
-from warehouse.connection import WarehouseUnavailable
-from warehouse.connection import _json_dumps as json_dumps
+from warehouse.connection import WarehouseUnavailable, configure
 
 Connection = psycopg.Connection[TupleRow]
 
@@ -37,13 +34,6 @@ MAX_WAITING = 20  # more waiting than this are refused (503) rather than queued:
 # in one of the server's worker threads (40), which the requests holding a connection need
 TIMEOUT_S = 5.0  # the longest a request waits for a connection, as `connect()` does for one
 CONNECT_TIMEOUT_S = 5
-
-
-def configure(conn: Connection) -> None:
-    """Each new connection as `warehouse.connection.connect` sets it up: UTC, orjson."""
-    conn.execute("SET TIME ZONE 'UTC'")
-    set_json_dumps(json_dumps, conn)
-    set_json_loads(orjson.loads, conn)
 
 
 def reusable(conn: Connection) -> bool:
