@@ -25,7 +25,7 @@ demo: $(STAMP)
 	$(BIN)/hub demo
 
 test: $(STAMP) lint
-	$(BIN)/python -m pytest -p no:cacheprovider --cov --cov-report=term:skip-covered tests
+	$(BIN)/python -m pytest -p no:cacheprovider --durations=20 --cov --cov-report=term:skip-covered tests
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -17,7 +17,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -94,6 +94,35 @@ def busy_port_message(claims: list[PortClaim]) -> str:
         for c in claims
     ]
     return "\n".join(lines)
+
+
+PARTNER_KEY_PREFIX = "HUB_PSEUDONYM_KEY"
+
+
+def holds_partner_key(name: str) -> bool:
+    """Whether an environment variable is one of the partners' pseudonymisation-key settings.
+
+    The key, its file and its id (`HUB_PSEUDONYM_KEY*`, any case: the settings read names
+    case-insensitively) belong to the partners, who pseudonymise at source; nothing the hub
+    runs reads them, and whoever holds the key can re-identify anyone (decision 0003).
+    """
+    return name.upper().startswith(PARTNER_KEY_PREFIX)
+
+
+def child_environment(
+    settings: HubSettings, inherited: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """The environment of a hub process the supervisor starts: the inherited environment
+    and the settings as `HUB_*` variables, without the partners' key."""
+    env = {**(os.environ if inherited is None else inherited), **settings.as_env()}
+    return {name: value for name, value in env.items() if not holds_partner_key(name)}
+
+
+def forget_partner_keys(environ: MutableMapping[str, str]) -> None:
+    """Drop the partners' key settings from `environ` (the supervisor's own, which the
+    warehouse and the broker inherit)."""
+    for name in [name for name in environ if holds_partner_key(name)]:
+        del environ[name]
 
 
 @dataclass
@@ -195,7 +224,8 @@ class Supervisor:
         broker = EmbeddedBroker(
             port=s.broker_port, host=s.broker_host, log_file=logs / "broker.log"
         )
-        env = {**os.environ, **s.as_env()}
+        forget_partner_keys(os.environ)  # PostgreSQL and the broker inherit this environment
+        env = child_environment(s)
 
         def start_postgres() -> subprocess.Popen[bytes]:
             return postgres.start()

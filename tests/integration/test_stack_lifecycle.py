@@ -48,6 +48,23 @@ def _recorded_pids(settings: HubSettings) -> list[int]:
     return [state.supervisor_pid, *(c.pid for c in state.components.values())]
 
 
+def _environment_of(pid: int) -> dict[str, str]:
+    """The environment a running process was started with."""
+    entries = Path(f"/proc/{pid}/environ").read_bytes().decode(errors="replace").split("\0")
+    return dict(entry.split("=", 1) for entry in entries if "=" in entry)
+
+
+def _assert_no_component_holds_the_key(settings: HubSettings, key: str) -> None:
+    """The supervisor was given the key (`hub up` inherits the settings); no child has it."""
+    state = StackState.load(state_file(settings.state_dir))
+    assert state is not None, "no run state recorded"
+    assert set(state.components) == {"warehouse", "broker", "worker", "api"}
+    for name, component in state.components.items():
+        env = _environment_of(component.pid)
+        assert [v for v in env if v.upper().startswith("HUB_PSEUDONYM_KEY")] == [], name
+        assert [v for v, value in env.items() if key in value] == [], name
+
+
 def _plans_in_store(settings: HubSettings) -> int | None:
     try:
         with connect(settings.warehouse_dsn()) as conn:
@@ -58,10 +75,11 @@ def _plans_in_store(settings: HubSettings) -> int | None:
 
 
 def test_up_status_down_and_committed_events_survive_a_restart(
-    stack_settings: HubSettings, tmp_path: Path
+    stack_settings: HubSettings, tmp_path: Path, pseudonym_key: str
 ) -> None:
     up = run_hub(stack_settings, "up", "--detach", timeout=300)
     assert up.returncode == 0, up.stdout + up.stderr
+    _assert_no_component_holds_the_key(stack_settings, pseudonym_key)
     for address in (
         f"127.0.0.1:{stack_settings.warehouse_port}",
         f"127.0.0.1:{stack_settings.broker_port}",

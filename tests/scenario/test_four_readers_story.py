@@ -10,7 +10,8 @@ and API process, over a small synthetic area published by every partner:
 - the health partner's system checks its own submissions and refusals, and sees
   nobody else's;
 - Chen, an IG officer, reads in the access log who called what, with how much was
-  suppressed, and `hub disclosure audit` passes over everything published;
+  suppressed (`hub disclosure audit` over a synthetic area is
+  `tests/component/test_disclosure_audit.py`);
 - each is refused (403) everything outside their role, and a revoked token is refused
   as not signed in (401).
 """
@@ -42,7 +43,7 @@ HEALTH_EVENTS = {
     "PersonalHealthBudgetAgreed",
     "RecordWithdrawn",
 }
-SCALE = 0.4  # about 150 children: every feed, small enough to publish in seconds
+SCALE = 0.25  # about 100 children: every feed, small enough to publish in seconds
 
 
 def _stored(settings: HubSettings) -> int:
@@ -158,9 +159,6 @@ def test_each_reader_does_their_job_with_their_own_token_and_nothing_more(
         )
         assert cli.returncode == 0, cli.stderr
         assert {e["route"] for e in json.loads(cli.stdout)} >= {"/jsna", "/jsna/crosstab"}
-
-        audited = run_hub(hub_settings, "disclosure", "audit", "--as-at", AS_AT, timeout=300)
-        assert audited.returncode == 0, audited.stdout + audited.stderr
 
         # The admin revokes Asha's token: from then on she is not signed in.
         assert run_hub(hub_settings, "tokens", "revoke", "asha-commissioning").returncode == 0

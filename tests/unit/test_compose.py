@@ -97,6 +97,30 @@ def test_the_hub_services_are_wired_to_the_broker_and_warehouse(
     assert services["kafka"]["environment"]["KAFKA_PROCESS_ROLES"] == "broker,controller"  # KRaft
 
 
+def secret_sources(service: dict[str, Any]) -> set[str]:
+    """The Docker secrets a service mounts (short form `name`, long form `{source: name}`)."""
+    return {s if isinstance(s, str) else s["source"] for s in service.get("secrets", [])}
+
+
+def test_no_hub_service_is_given_the_pseudonymisation_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whoever holds the key can re-identify anyone (decision 0003): it stays with the
+    partners, who pseudonymise at source, and no service of the hub is given it."""
+    key_files = {
+        name
+        for name, secret in COMPOSE.get("secrets", {}).items()
+        if "pseudonym" in name.lower() or "pseudonym" in str(secret.get("file", "")).lower()
+    }
+    assert set(hub_services()) == {"hub-migrate", "hub-worker", "hub-api", "hub-pipelines"}
+    for name, service in hub_services().items():
+        assert not secret_sources(service) & key_files, name
+        assert not any("pseudonym" in secret.lower() for secret in secret_sources(service)), name
+        environment = service.get("environment") or {}
+        assert [v for v in environment if v.upper().startswith("HUB_PSEUDONYM_KEY")] == [], name
+        settings = settings_of(service, monkeypatch)
+        assert settings.pseudonym_key is None and settings.pseudonym_key_file is None, name
+        assert not any("pseudonym" in str(value).lower() for value in environment.values()), name
+
+
 def test_no_secret_values_in_compose() -> None:
     text = (ROOT / "docker-compose.yml").read_text().lower()
     for forbidden in ("hub_pseudonym_key:", "hub_warehouse_password:", "postgres_password:"):
