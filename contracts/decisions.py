@@ -12,6 +12,11 @@ not `occurred_at`: a plan issued in 2019 may be shared under a 2026 contract,
 and a decision does not change with when a worker happens to read the message
 (a replay, or a release from quarantine, decides the same).
 
+Who may publish at all is checked first, when the caller says where the event came
+from: the party whose topic it arrived on (a partner may publish only on its own
+topic) and the area the hub serves (its contract and area code). Extract manifests
+pass the same check (`decide_manifest`).
+
 Details quote the envelope's names (party, type, contract) only when they look
 like names; anything else, such as an NHS number pasted into the wrong column,
 is described, not echoed.
@@ -31,6 +36,7 @@ from contracts.models import ALL_FIELDS, Contract
 from schemas.catalogue import Catalogue
 from schemas.envelope import ENVELOPE_FIELDS as _ENVELOPE
 from schemas.envelope import Event
+from schemas.manifest import ExtractManifest
 
 ENVELOPE_FIELDS = frozenset(_ENVELOPE)
 UK = ZoneInfo("Europe/London")
@@ -68,6 +74,16 @@ class Reason(StrEnum):
     WRONG_KEY = "wrong_key"
     SUBJECT_OPTED_OUT = "subject_opted_out"
     SCHEMA_UNKNOWN = "schema_unknown"
+    PARTY_NOT_TOPIC_OWNER = "party_not_topic_owner"
+    NOT_AREA_CONTRACT = "not_area_contract"
+
+
+@dataclass(frozen=True)
+class Area:
+    """The area a hub serves: the one contract it accepts events under, and its area code."""
+
+    contract_id: str
+    area_code: str
 
 
 @dataclass(frozen=True)
@@ -129,18 +145,57 @@ class Candidate:
         )
 
 
+def _sender_refused(
+    source_system: str,
+    contract_id: str,
+    area_code: str,
+    topic_party: str | None,
+    area: Area | None,
+) -> Decision | None:
+    """Whether this party may publish here at all: on its own topic, for the hub's area."""
+    if topic_party is not None and source_system != topic_party:
+        return Decision(
+            Reason.PARTY_NOT_TOPIC_OWNER,
+            f"source_system {_shown(source_system)} may not publish on the {topic_party} topic",
+        )
+    if area is not None and contract_id != area.contract_id:
+        return Decision(
+            Reason.NOT_AREA_CONTRACT,
+            f"contract {_shown(contract_id)} is not this area's contract ({area.contract_id})",
+        )
+    if area is not None and area_code != area.area_code:
+        return Decision(
+            Reason.WRONG_AREA,
+            f"area {_shown(area_code)} is not this hub's area ({area.area_code})",
+            area.contract_id,
+        )
+    return None
+
+
 def decide(
     candidate: Candidate,
     contracts: Mapping[str, Contract],
     catalogue: Catalogue,
     opted_out: frozenset[str] = frozenset(),
+    *,
+    topic_party: str | None = None,
+    area: Area | None = None,
 ) -> Decision:
     """Accept the event, or say which rule it breaks (checked in a fixed order).
+
+    With `topic_party` (the party whose topic the event arrived on) and `area` (the
+    area the hub serves), an event from another party, or under another contract or
+    area, is refused before anything else.
 
     Pure: the same candidate, contracts, catalogue and opt-out list always give the
     same decision, whenever and however often it is asked (live, on release from
     quarantine, in a test), because nothing reads the clock.
     """
+    refused = _sender_refused(
+        candidate.source_system, candidate.contract_id, candidate.area_code, topic_party, area
+    )
+    if refused is not None:
+        return refused
     try:
         catalogue.latest(candidate.event_type)
     except KeyError:
@@ -195,4 +250,35 @@ def decide(
         and candidate.pseudonyms & opted_out
     ):
         return Decision(Reason.SUBJECT_OPTED_OUT, "the national data opt-out applies", *ids)
+    return Decision(Reason.ACCEPTED, "within the contract", *ids)
+
+
+def decide_manifest(
+    manifest: ExtractManifest,
+    contracts: Mapping[str, Contract],
+    *,
+    topic_party: str | None = None,
+    area: Area | None = None,
+) -> Decision:
+    """May this extract manifest enter? The same check of who may publish as for events:
+    its party on its own topic, the hub's contract and area, a party of that contract."""
+    refused = _sender_refused(
+        manifest.source_system, manifest.contract_id, manifest.area_code, topic_party, area
+    )
+    if refused is not None:
+        return refused
+    contract = contracts.get(manifest.contract_id)
+    if contract is None:
+        return Decision(Reason.UNKNOWN_CONTRACT, f"no contract {_shown(manifest.contract_id)}")
+    ids = (contract.contract_id, contract.version)
+    if manifest.area_code != contract.area_code:
+        return Decision(
+            Reason.WRONG_AREA, f"{contract.contract_id} covers {contract.area_code}", *ids
+        )
+    if contract.permission_for(manifest.source_system) is None:
+        return Decision(
+            Reason.UNKNOWN_PARTY,
+            f"{_shown(manifest.source_system)} may not publish under {contract.contract_id}",
+            *ids,
+        )
     return Decision(Reason.ACCEPTED, "within the contract", *ids)

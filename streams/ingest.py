@@ -1,7 +1,8 @@
 """Admission: sorting one batch of raw broker messages into events, manifests, refusals.
 
 Pure: bytes in, decoded domain objects out. Each event is checked against its
-data-sharing contract by the gatekeeper (when a `Gate` is given). Nothing
+data-sharing contract by the gatekeeper (when a `Gate` is given), and each event and
+extract manifest against the party whose topic it arrived on. Nothing
 undecodable or outside its contract is dropped; it comes back as a `Refusal` with a
 machine-readable reason, to be quarantined.
 """
@@ -11,11 +12,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from contracts.decisions import Reason
 from schemas.catalogue import Catalogue
 from schemas.codec import UndecodableMessage, decode
 from schemas.envelope import Event, event_from_record
 from schemas.manifest import MANIFEST_TYPE, ExtractManifest, manifest_from_record
-from streams.gatekeeper import Gate
+from streams.gatekeeper import Gate, topic_party
 
 __all__ = ["Gate", "RawMessage", "Refusal", "SortedBatch", "sort_messages"]
 
@@ -50,11 +52,25 @@ def sort_messages(
     for message in messages:
         try:
             decoded = decode(catalogue, message.value)
+            party = topic_party(message.topic)
+            if gate is not None and party is None:
+                batch.refusals.append(
+                    Refusal(message, Reason.PARTY_NOT_TOPIC_OWNER.value, "not a source topic")
+                )
+                continue
             if decoded.schema.name == MANIFEST_TYPE:
-                batch.manifests.append(manifest_from_record(decoded.record))
+                manifest = manifest_from_record(decoded.record)
+                if gate is not None:
+                    decision = gate.admit_manifest(manifest, party)
+                    if not decision.accepted:
+                        batch.refusals.append(
+                            Refusal(message, decision.reason.value, decision.detail)
+                        )
+                        continue
+                batch.manifests.append(manifest)
                 continue
             if gate is not None:
-                decision = gate.decide(decoded.record, catalogue)
+                decision = gate.decide(decoded.record, catalogue, party)
                 if not decision.accepted:
                     batch.refusals.append(Refusal(message, decision.reason.value, decision.detail))
                     continue

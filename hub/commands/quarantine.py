@@ -76,6 +76,7 @@ def release_quarantined(
     message_id: Annotated[int, typer.Argument(metavar="ID", help="Id from `hub quarantine list`.")],
 ) -> None:
     """Re-check one quarantined message (after a schema, contract or reference-data fix)."""
+    from contracts.decisions import Area
     from contracts.loading import shipped_contracts
     from schemas.catalogue import default_catalogue
     from streams.gatekeeper import Gate
@@ -87,7 +88,8 @@ def release_quarantined(
     try:
         with connect(settings.warehouse_dsn()) as conn:
             projection = projection_settings(conn)
-            gate = Gate(shipped_contracts(), opted_out(conn))
+            area = Area(settings.contract_id, settings.area_code)
+            gate = Gate(shipped_contracts(), opted_out(conn), area=area)
             outcome = release(conn, message_id, default_catalogue(), projection, gate)
     except WarehouseUnavailable as error:
         errors.print(f"[red]{error}[/red]")

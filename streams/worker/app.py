@@ -21,6 +21,7 @@ from typing import Any
 import faust
 import psycopg
 
+from contracts.decisions import Area
 from schemas.topics import QUARANTINE_TOPIC, SOURCE_TOPICS, ensure_topics
 from streams.ingest import RawMessage
 from streams.worker.transport import App
@@ -46,6 +47,7 @@ class StreamsConfig:
     session_timeout_s: float = 10.0
     batch_size: int = 1000
     batch_within_s: float = 0.5
+    area: Area | None = None  # the hub's contract and area code, checked on every event
 
 
 def _report_failure(task: asyncio.Task[None]) -> None:
@@ -128,7 +130,7 @@ def create_app(config: StreamsConfig) -> faust.App:
 
     @app.agent(source, name="apply_events")
     async def apply_events(stream: Any) -> None:
-        writer = WriterProcess(config.warehouse_dsn)
+        writer = WriterProcess(config.warehouse_dsn, config.area)
         in_flight = asyncio.Semaphore(MAX_BATCHES_IN_FLIGHT)
         pending: set[asyncio.Task[None]] = set()
         try:
@@ -170,4 +172,5 @@ def config_from_settings(settings: Any) -> StreamsConfig:
         session_timeout_s=settings.streams_session_timeout_s,
         batch_size=settings.streams_batch_size,
         batch_within_s=settings.streams_batch_within_s,
+        area=Area(settings.contract_id, settings.area_code),
     )

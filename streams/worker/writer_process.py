@@ -34,6 +34,7 @@ from queue import SimpleQueue
 
 import psycopg
 
+from contracts.decisions import Area
 from contracts.loading import shipped_contracts
 from hub.processes import die_with_parent
 from schemas.catalogue import default_catalogue
@@ -121,8 +122,9 @@ class BatchSorter:
     """The gatekeeper: decodes a batch and checks it against the contracts and the
     opt-out list (re-read from the warehouse every few minutes)."""
 
-    def __init__(self, dsn: str) -> None:
+    def __init__(self, dsn: str, area: Area | None = None) -> None:
         self.dsn = dsn
+        self.area = area  # the hub's own contract and area code: events under others refused
         self.contracts = shipped_contracts()
         self.catalogue = default_catalogue()
         self._gate: Gate | None = None
@@ -133,7 +135,7 @@ class BatchSorter:
             while True:
                 try:
                     with connect(self.dsn) as conn:
-                        self._gate = Gate(self.contracts, opted_out(conn))
+                        self._gate = Gate(self.contracts, opted_out(conn), self.area)
                     break
                 except (WarehouseUnavailable, psycopg.OperationalError):
                     log.warning("warehouse unavailable while loading the opt-out list; retrying")
@@ -154,13 +156,13 @@ class Written:
     refusals: list[Refusal]
 
 
-def _serve(dsn: str, pipe: Connection) -> None:
+def _serve(dsn: str, pipe: Connection, area: Area | None = None) -> None:
     """The writer process: write each batch received, answer with its outcome, in order."""
     die_with_parent()
     for stop_signal in (signal.SIGINT, signal.SIGTERM):
         signal.signal(stop_signal, signal.SIG_IGN)  # the worker decides when to stop
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    sorter = BatchSorter(dsn)
+    sorter = BatchSorter(dsn, area)
     writer = BatchWriter(dsn)
     while True:
         try:
@@ -186,11 +188,11 @@ def _serve(dsn: str, pipe: Connection) -> None:
 class WriterProcess:
     """Hands sorted batches to the writer process; each `submit` gives a future outcome."""
 
-    def __init__(self, dsn: str) -> None:
+    def __init__(self, dsn: str, area: Area | None = None) -> None:
         context = multiprocessing.get_context("spawn")
         self._pipe, child_end = context.Pipe()
         self.process = context.Process(
-            target=_serve, args=(dsn, child_end), name="hub-batch-writer", daemon=True
+            target=_serve, args=(dsn, child_end, area), name="hub-batch-writer", daemon=True
         )
         self.process.start()
         child_end.close()

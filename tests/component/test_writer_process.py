@@ -11,11 +11,12 @@ import psycopg
 import pytest
 
 from producers.synthetic.journeys import journeys
+from schemas.topics import SOURCE_BY_SYSTEM
 from streams.ingest import RawMessage
 from streams.worker.writer_process import WriterGone, WriterProcess
 
-MESSAGES = [
-    RawMessage("education.events", 0, offset, message.value)
+MESSAGES = [  # each on its own party's topic, as the gatekeeper requires
+    RawMessage(SOURCE_BY_SYSTEM[message.source], 0, offset, message.value)
     for offset, message in enumerate(journeys(30, seed=3))
 ]
 

@@ -5,8 +5,10 @@ Real broker, real PostgreSQL, the real faust worker as a child process.
 
 from __future__ import annotations
 
+import datetime as dt
 import signal
 import time
+import uuid
 from pathlib import Path
 
 import psutil
@@ -16,7 +18,7 @@ from hub.settings import HubSettings
 from pipelines.replay import replay
 from producers.synthetic.ehc_plans import generate
 from schemas.catalogue import default_catalogue
-from schemas.codec import MAGIC
+from schemas.codec import MAGIC, encode
 from schemas.topics import QUARANTINE_TOPIC, SOURCE_TOPICS, ensure_topics
 from tests.support.processes import run_hub, running, wait_for
 from warehouse.cohort_store import projection_settings
@@ -43,41 +45,68 @@ def _headers_on(bootstrap: str, topic: str) -> list[dict[str, bytes]]:
     return found
 
 
-def _all_three(headers: list[dict[str, bytes]]) -> list[dict[str, bytes]] | None:
-    return headers if len(headers) == 3 else None
+def _all_four(headers: list[dict[str, bytes]]) -> list[dict[str, bytes]] | None:
+    return headers if len(headers) == 4 else None
 
 
-def test_undecodable_messages_are_quarantined_in_the_table_and_on_the_topic(
+def _health_referral() -> bytes:
+    """A well-formed health event, the kind that belongs on health's topic only."""
+    record = {
+        "event_id": str(uuid.uuid4()),
+        "event_type": "TherapyReferralReceived",
+        "schema_version": 1,
+        "occurred_at": dt.datetime(2026, 3, 2, tzinfo=dt.UTC),
+        "recorded_at": dt.datetime(2026, 3, 3, tzinfo=dt.UTC),
+        "source_system": "health",
+        "contract_id": "leics-send-sharing-2026",
+        "area_code": "E10000018",
+        "extract_id": None,
+        "subject": {"nhs_pseudonym": "n-mislabelled", "upn_pseudonym": None, "key_id": "key-1"},
+        "therapy_type": "SALT",
+        "referral_date": dt.date(2026, 3, 2),
+        "referral_source": None,
+    }
+    return encode(default_catalogue().latest("TherapyReferralReceived"), record)
+
+
+def test_undecodable_and_mislabelled_messages_are_quarantined_in_the_table_and_on_the_topic(
     hub_settings: HubSettings, tmp_path: Path
 ) -> None:
     topic = hub_settings.topic(SOURCE_TOPICS[0])
+    assert SOURCE_TOPICS[0] == "education.events"
     ensure_topics(hub_settings.broker_bootstrap, [topic])
     producer = KafkaProducer(bootstrap_servers=hub_settings.broker_bootstrap)
     known = default_catalogue().latest("EhcPlanIssued").fingerprint
     garbage = (b"not avro at all", MAGIC + b"\x00" * 8 + b"x", MAGIC + known + b"\xff\xff\xff")
-    for value in garbage:
+    for value in (*garbage, _health_referral()):  # health may not publish on education's topic
         producer.send(topic, value=value)
     producer.flush()
     producer.close()
 
     with running(hub_settings, "streams", tmp_path / "worker.log"):
         wait_for(
-            lambda: _count(hub_settings, "SELECT count(*) FROM quarantined_messages") == 3 or None,
+            lambda: _count(hub_settings, "SELECT count(*) FROM quarantined_messages") == 4 or None,
             timeout=120,
-            what="three messages quarantined",
+            what="four messages quarantined",
         )
         quarantined_topic = hub_settings.topic(QUARANTINE_TOPIC)
         headers = wait_for(
-            lambda: _all_three(_headers_on(hub_settings.broker_bootstrap, quarantined_topic)),
+            lambda: _all_four(_headers_on(hub_settings.broker_bootstrap, quarantined_topic)),
             timeout=60,
-            what="three messages on events.quarantined",
+            what="four messages on events.quarantined",
         )
     assert sorted(h["reason"].decode() for h in headers) == sorted(
-        ["not_single_object", "schema_unknown", "invalid_avro"]
+        ["not_single_object", "schema_unknown", "invalid_avro", "party_not_topic_owner"]
     )
     assert all(h["source"].decode().startswith(topic) for h in headers)
     listed = run_hub(hub_settings, "quarantine", "list")
-    assert "Quarantined messages: 3" in listed.stdout
+    assert "Quarantined messages: 4" in listed.stdout
+    with connect(hub_settings.warehouse_dsn()) as conn:
+        refused = conn.execute(
+            "SELECT detail FROM quarantined_messages WHERE reason = 'party_not_topic_owner'"
+        ).fetchall()
+    assert refused == [("source_system health may not publish on the education topic",)]
+    assert "n-mislabelled" not in (tmp_path / "worker.log").read_text()
     assert _count(hub_settings, "SELECT count(*) FROM events") == 0
 
 

@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from contracts.decisions import Candidate, Reason, decide, uk_date
+from contracts.decisions import Area, Candidate, Reason, decide, uk_date
 from contracts.loading import (
     CONTRACT_DIR,
     ContractInvalid,
@@ -444,6 +444,11 @@ def test_every_reason_but_acceptance_is_produced_by_some_event() -> None:
             {"key_id": "key-0"},
             {},
         ]
+    }
+    area = Area("leics-send-sharing-2026", "E10000018")
+    produced |= {
+        decide(candidate(), contracts, CATALOGUE, topic_party="education").reason,
+        decide(candidate(contract_id="x"), contracts, CATALOGUE, area=area).reason,
     }
     assert produced == set(Reason) - {Reason.ACCEPTED}
 
