@@ -42,6 +42,7 @@ def _register_commands() -> None:
         schemas,
         scorecard,
         stack,
+        subject_access,
         synth,
         tokens,
         warehouse,
@@ -68,6 +69,7 @@ def _register_commands() -> None:
         audit,
         disclosure,
         export,
+        subject_access,
     ):
         module.register(app)
 
