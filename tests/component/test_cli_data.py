@@ -30,7 +30,7 @@ def test_producing_scorecard_demo_keys_and_outbox_keep_their_names_and_places() 
     names = list(hub.commands)
     commands, groups = names.index("produce"), names.index("keys")
     assert names[commands - 1 : commands + 4] == ["down", "produce", "scorecard", "demo", "jsna"]
-    assert names[groups - 1 : groups + 3] == ["synth", "keys", "outbox", "contracts"]
+    assert names[groups - 1 : groups + 3] == ["subject-access", "keys", "outbox", "contracts"]
     keys, outbox = hub.commands["keys"], hub.commands["outbox"]
     assert isinstance(keys, TyperGroup) and isinstance(outbox, TyperGroup)
     assert list(keys.commands) == ["init"]
