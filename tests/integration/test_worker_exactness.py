@@ -5,10 +5,8 @@ Real broker, real PostgreSQL, the real faust worker as a child process.
 
 from __future__ import annotations
 
-import datetime as dt
 import signal
 import time
-import uuid
 from pathlib import Path
 
 import psutil
@@ -18,9 +16,10 @@ from hub.settings import HubSettings
 from pipelines.replay import replay
 from producers.synthetic.ehc_plans import generate
 from schemas.catalogue import default_catalogue
-from schemas.codec import MAGIC, encode
+from schemas.codec import MAGIC
 from schemas.topics import QUARANTINE_TOPIC, SOURCE_TOPICS, ensure_topics
 from tests.support.processes import run_hub, running, wait_for
+from tests.unit.test_gatekeeper import referral
 from warehouse.cohort_store import projection_settings
 from warehouse.connection import connect
 
@@ -49,26 +48,6 @@ def _all_four(headers: list[dict[str, bytes]]) -> list[dict[str, bytes]] | None:
     return headers if len(headers) == 4 else None
 
 
-def _health_referral() -> bytes:
-    """A well-formed health event, the kind that belongs on health's topic only."""
-    record = {
-        "event_id": str(uuid.uuid4()),
-        "event_type": "TherapyReferralReceived",
-        "schema_version": 1,
-        "occurred_at": dt.datetime(2026, 3, 2, tzinfo=dt.UTC),
-        "recorded_at": dt.datetime(2026, 3, 3, tzinfo=dt.UTC),
-        "source_system": "health",
-        "contract_id": "leics-send-sharing-2026",
-        "area_code": "E10000018",
-        "extract_id": None,
-        "subject": {"nhs_pseudonym": "n-mislabelled", "upn_pseudonym": None, "key_id": "key-1"},
-        "therapy_type": "SALT",
-        "referral_date": dt.date(2026, 3, 2),
-        "referral_source": None,
-    }
-    return encode(default_catalogue().latest("TherapyReferralReceived"), record)
-
-
 def test_undecodable_and_mislabelled_messages_are_quarantined_in_the_table_and_on_the_topic(
     hub_settings: HubSettings, tmp_path: Path
 ) -> None:
@@ -78,7 +57,8 @@ def test_undecodable_and_mislabelled_messages_are_quarantined_in_the_table_and_o
     producer = KafkaProducer(bootstrap_servers=hub_settings.broker_bootstrap)
     known = default_catalogue().latest("EhcPlanIssued").fingerprint
     garbage = (b"not avro at all", MAGIC + b"\x00" * 8 + b"x", MAGIC + known + b"\xff\xff\xff")
-    for value in (*garbage, _health_referral()):  # health may not publish on education's topic
+    mislabelled = referral(subject={"nhs_pseudonym": "n-mislabelled"})  # health's event
+    for value in (*garbage, mislabelled):  # health may not publish on education's topic
         producer.send(topic, value=value)
     producer.flush()
     producer.close()
