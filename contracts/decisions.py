@@ -6,11 +6,14 @@ records the contract version it was taken under; accepted events are never
 re-decided, so changing a contract changes what may enter from then on, and
 never rewrites what was already accepted.
 
-Whether a contract is in force is judged on the UK calendar day of the event's
-`recorded_at` (when the partner system recorded it and the sharing happened),
-not `occurred_at`: a plan issued in 2019 may be shared under a 2026 contract,
-and a decision does not change with when a worker happens to read the message
-(a replay, or a release from quarantine, decides the same).
+Whether a contract is in force is judged on the UK calendar day the hub received
+the event (`received_on`, stamped by the hub and passed in: nothing here reads the
+clock), never on the sender's `recorded_at` or `occurred_at`: the sharing happens when
+the hub receives, so a back-dated `recorded_at` cannot bring an event inside a
+contract, and a historical backfill (a plan issued in 2019, sent while the 2026
+contract is in force) is accepted. The worker stamps a message when it takes it from
+the broker, a release from quarantine reuses the day the message was first received,
+and the producer's check at source uses the day it sends.
 
 Who may publish at all is checked first, when the caller says where the event came
 from: the party whose topic it arrived on (a partner may publish only on its own
@@ -107,7 +110,6 @@ class Candidate:
     contract_id: str
     area_code: str
     key_id: str | None
-    recorded_on: dt.date
     pseudonyms: frozenset[str]
     fields: frozenset[str]
 
@@ -121,7 +123,6 @@ class Candidate:
             contract_id=str(record["contract_id"]),
             area_code=str(record["area_code"]),
             key_id=subject.get("key_id"),
-            recorded_on=uk_date(record["recorded_at"]),
             pseudonyms=frozenset(
                 p for p in (subject.get("nhs_pseudonym"), subject.get("upn_pseudonym")) if p
             ),
@@ -139,7 +140,6 @@ class Candidate:
             contract_id=event.contract_id,
             area_code=event.area_code,
             key_id=None,
-            recorded_on=uk_date(event.recorded_at),
             pseudonyms=frozenset(p for p in (event.nhs_pseudonym, event.upn_pseudonym) if p),
             fields=frozenset(k for k, v in event.payload.items() if v is not None),
         )
@@ -178,17 +178,19 @@ def decide(
     catalogue: Catalogue,
     opted_out: frozenset[str] = frozenset(),
     *,
+    received_on: dt.date,
     topic_party: str | None = None,
     area: Area | None = None,
 ) -> Decision:
     """Accept the event, or say which rule it breaks (checked in a fixed order).
 
-    With `topic_party` (the party whose topic the event arrived on) and `area` (the
-    area the hub serves), an event from another party, or under another contract or
-    area, is refused before anything else.
+    The contract must be in force on `received_on`, the UK day the hub received the
+    event (see `uk_date`). With `topic_party` (the party whose topic the event arrived
+    on) and `area` (the area the hub serves), an event from another party, or under
+    another contract or area, is refused before anything else.
 
-    Pure: the same candidate, contracts, catalogue and opt-out list always give the
-    same decision, whenever and however often it is asked (live, on release from
+    Pure: the same candidate, received day, contracts, catalogue and opt-out list always
+    give the same decision, whenever and however often it is asked (live, on release from
     quarantine, in a test), because nothing reads the clock.
     """
     refused = _sender_refused(
@@ -204,10 +206,11 @@ def decide(
     if contract is None:
         return Decision(Reason.UNKNOWN_CONTRACT, f"no contract {_shown(candidate.contract_id)}")
     ids = (contract.contract_id, contract.version)
-    if not contract.in_force(candidate.recorded_on):
+    if not contract.in_force(received_on):
         return Decision(
             Reason.CONTRACT_NOT_IN_FORCE,
-            f"{contract.contract_id} is in force {contract.valid_from} to {contract.valid_to}",
+            f"{contract.contract_id} is in force {contract.valid_from} to {contract.valid_to};"
+            f" received {received_on}",
             *ids,
         )
     if candidate.area_code != contract.area_code:

@@ -39,6 +39,7 @@ def _register_commands() -> None:
         produce,
         quarantine,
         replay,
+        retention,
         schemas,
         scorecard,
         stack,
@@ -70,6 +71,7 @@ def _register_commands() -> None:
         disclosure,
         export,
         subject_access,
+        retention,
     ):
         module.register(app)
 

@@ -11,6 +11,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from schemas.broker_access import BrokerAccess
+
 
 class HubSettings(BaseSettings):
     """Every address, port, path and secret the hub uses. Env names are `HUB_<FIELD>`."""
@@ -24,6 +26,16 @@ class HubSettings(BaseSettings):
     broker_host: str = Field("127.0.0.1", description="Kafka-compatible broker host.")
     broker_port: int = Field(9092, description="Kafka-compatible broker port.")
     topic_prefix: str = Field("", description="Prefix for every topic name (tests isolate by it).")
+    broker_security_protocol: str = Field(
+        "PLAINTEXT", description="PLAINTEXT (embedded), or SASL_PLAINTEXT / SASL_SSL with SCRAM."
+    )
+    broker_sasl_username: str | None = Field(None, description="This side's broker principal.")
+    broker_sasl_password_file: Path | None = Field(
+        None, description="File holding that principal's SCRAM password."
+    )
+    broker_ssl_cafile: Path | None = Field(
+        None, description="CA certificate of the broker's TLS listener (SASL_SSL)."
+    )
 
     warehouse_host: str = Field("127.0.0.1", description="PostgreSQL host.")
     warehouse_port: int = Field(54329, description="PostgreSQL port.")
@@ -80,6 +92,16 @@ class HubSettings(BaseSettings):
     @property
     def broker_bootstrap(self) -> str:
         return f"{self.broker_host}:{self.broker_port}"
+
+    def broker_access(self) -> BrokerAccess:
+        """How this side signs in to the broker (the password read from its file)."""
+        path = self.broker_sasl_password_file
+        return BrokerAccess(
+            security_protocol=self.broker_security_protocol,
+            username=self.broker_sasl_username,
+            password=path.read_text(encoding="utf-8").strip() if path else None,
+            ssl_cafile=str(self.broker_ssl_cafile) if self.broker_ssl_cafile else None,
+        )
 
     @property
     def api_url(self) -> str:

@@ -40,7 +40,7 @@ def load_plans(conn: psycopg.Connection) -> pd.DataFrame:
         """
         SELECT event_id::text, coalesce(nhs_pseudonym, upn_pseudonym),
                (payload ->> 'request_date')::date, (payload ->> 'issue_date')::date
-        FROM events WHERE event_type = 'EhcPlanIssued'
+        FROM events WHERE event_type = 'EhcPlanIssued' AND erased_at IS NULL
         """
     ).fetchall()
     return plans_frame(rows)

@@ -80,7 +80,9 @@ def replay(
     one per core once the store holds 50,000 events; without it, in this process.
     """
     started = time.monotonic()
-    total_row = conn.execute("SELECT count(*), coalesce(max(sequence), 0) FROM events").fetchone()
+    total_row = conn.execute(
+        "SELECT count(*) FILTER (WHERE erased_at IS NULL), coalesce(max(sequence), 0) FROM events"
+    ).fetchone()
     total, watermark = (int(total_row[0]), int(total_row[1])) if total_row else (0, 0)
     if workers is None:  # starting a process costs about a second: worth it for large stores
         workers = min(os.cpu_count() or 1, MAX_WORKERS) if total >= PARALLEL_FROM_EVENTS else 1
@@ -119,7 +121,8 @@ def _rebuild_bulk(
     """
     started = time.monotonic()
     pairs = conn.execute(
-        "SELECT DISTINCT nhs_pseudonym, upn_pseudonym FROM public.events WHERE sequence <= %s",
+        "SELECT DISTINCT nhs_pseudonym, upn_pseudonym FROM public.events"
+        " WHERE sequence <= %s AND erased_at IS NULL",
         (up_to,),
     ).fetchall()
     groups = [
@@ -196,7 +199,8 @@ def _rebuild(
     while last < up_to:
         rows = conn.execute(
             f"SELECT sequence, {EVENT_COLUMNS} FROM public.events"
-            " WHERE sequence > %s AND sequence <= %s ORDER BY sequence LIMIT %s",
+            " WHERE sequence > %s AND sequence <= %s AND erased_at IS NULL"
+            " ORDER BY sequence LIMIT %s",
             (last, up_to, batch_events),
         ).fetchall()
         if not rows:

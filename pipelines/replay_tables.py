@@ -54,10 +54,12 @@ def scratch_tables(conn: psycopg.Connection) -> Iterator[str]:
 
 
 def replace_live(conn: psycopg.Connection, scratch: str) -> None:
-    """Copy every rebuilt table over its live one (inside the caller's transaction)."""
+    """Copy every rebuilt table over its live one (inside the caller's transaction), and
+    record the rebuild: documents published before it are not served after it."""
     for table in COMPARED_COLUMNS:
         conn.execute(f"DELETE FROM public.{table}")
         conn.execute(f"INSERT INTO public.{table} SELECT * FROM {scratch}.{table}")
+    conn.execute("INSERT INTO public.projection_rebuilds DEFAULT VALUES")
 
 
 def compare(conn: psycopg.Connection, scratch: str, table: str) -> TableComparison:

@@ -2,7 +2,8 @@
 
 A row the hub's gatekeeper would refuse is refused at source, with its line: the contract's
 decision and the event schema are applied here, and a record that passes becomes an outbox
-entry keyed so that one person's events stay in order.
+entry keyed so that one person's events stay in order. The contract is judged on the day
+the producer sends (`sending_on`), as the hub judges it on the day it receives.
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ from contracts.decisions import Candidate, Decision, decide
 from contracts.models import Contract
 from producers.extract_reader import RowRefusal
 from producers.outbox import OutboxEntry
+from schemas.broker_access import BrokerAccess
 from schemas.catalogue import Catalogue, EventSchema
 from schemas.codec import encode
+from schemas.envelope import partition_key
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,7 @@ class PublishTarget:
     source_system: str
     contract_id: str
     area_code: str
+    access: BrokerAccess = field(default_factory=BrokerAccess)  # the partner's principal
 
 
 @dataclass(frozen=True)
@@ -38,24 +42,28 @@ class EntryChecks:
     contracts: Mapping[str, Contract]
     target: PublishTarget
     extract_id: str
+    sending_on: dt.date  # the UK day this run sends: the day the hub will judge, near enough
     _decisions: dict[tuple[Any, ...], Decision] = field(default_factory=dict)
 
     def _decision(self, record: dict[str, Any]) -> Decision:
         """The contract's answer; at source no opt-out list applies, so rows of the same
-        shape (type, party, contract, key, day, which fields are empty) get the same one."""
-        recorded = record["recorded_at"]
+        shape (type, party, contract, key, which fields are empty) get the same one."""
         shape = (
             record["event_type"],
             record["source_system"],
             record["contract_id"],
             record["area_code"],
             record["subject"]["key_id"],
-            recorded.date() if isinstance(recorded, dt.datetime) else recorded,
             tuple(name for name, value in record.items() if value is None),
         )
         decision = self._decisions.get(shape)
         if decision is None:
-            decision = decide(Candidate.from_record(record), self.contracts, self.catalogue)
+            decision = decide(
+                Candidate.from_record(record),
+                self.contracts,
+                self.catalogue,
+                received_on=self.sending_on,
+            )
             self._decisions[shape] = decision
         return decision
 
@@ -81,11 +89,3 @@ class EntryChecks:
             value=value,
             extract_id=self.extract_id,
         )
-
-
-def partition_key(record: dict[str, Any]) -> bytes:
-    """One person's events share a partition, so they are applied in order. A withdrawal
-    names no person: its record id keys it (the hub's rule does not depend on order)."""
-    subject = record["subject"]
-    pseudonym = subject["nhs_pseudonym"] or subject["upn_pseudonym"] or record["record_id"]
-    return str(pseudonym).encode("ascii")

@@ -22,6 +22,7 @@ from producers.entry_checks import PublishTarget
 from producers.identity import Pseudonymiser
 from producers.outbox import Outbox, OutboxEntry
 from producers.staging import PublishSummary, RowConverter, StagingStart, begin_staging
+from schemas.broker_access import BrokerAccess
 from schemas.catalogue import Catalogue, default_catalogue
 
 __all__ = [
@@ -51,9 +52,11 @@ class SendOutcome:
     broker_unavailable: bool = False
 
 
-def open_producer(bootstrap: str) -> KafkaProducer:
+def open_producer(bootstrap: str, access: BrokerAccess | None = None) -> KafkaProducer:
+    """A producer signed in as this partner's principal (`access`; none on the embedded stack)."""
     try:
         return KafkaProducer(
+            **(access or BrokerAccess()).kafka_python(),
             bootstrap_servers=bootstrap,
             acks="all",
             linger_ms=5,
@@ -82,10 +85,12 @@ def _confirm(outbox: Outbox, futures: Sequence[tuple[OutboxEntry, Any]]) -> tupl
     return confirmed, failed
 
 
-def send_pending(outbox: Outbox, bootstrap: str, *, batch: int = 5_000) -> SendOutcome:
+def send_pending(
+    outbox: Outbox, bootstrap: str, *, batch: int = 5_000, access: BrokerAccess | None = None
+) -> SendOutcome:
     """Send everything the outbox holds unacknowledged; mark what the broker confirms."""
     try:
-        producer = open_producer(bootstrap)
+        producer = open_producer(bootstrap, access)
     except BrokerUnavailable:
         return SendOutcome((), 0, broker_unavailable=True)
     try:
@@ -173,7 +178,7 @@ def publish_extract(
     if on_start is not None:
         on_start(staging.start)
     try:
-        producer = open_producer(target.bootstrap)
+        producer = open_producer(target.bootstrap, target.access)
     except BrokerUnavailable:
         for _ in staging.chunks(on_progress):
             pass  # keep every event in the outbox for a later flush
@@ -187,7 +192,8 @@ def publish_extract(
         producer.close(timeout=SEND_TIMEOUT_S)
     outbox.remove_acknowledged_manifests()
     if outbox.status().pending and not failed:
-        send_pending(outbox, target.bootstrap)  # leftovers of earlier, interrupted runs
+        # leftovers of earlier, interrupted runs
+        send_pending(outbox, target.bootstrap, access=target.access)
     return _with_sent(staging.summary, outbox)
 
 

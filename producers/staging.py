@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
+from contracts.decisions import uk_date
 from contracts.loading import shipped_contracts
 from contracts.models import Contract
 from producers import ehc_plans
@@ -195,7 +196,7 @@ def begin_staging(
         converter=converter,
         context=context,
         pseudonymiser=pseudonymiser,
-        checks=EntryChecks(schema, catalogue, contracts, target, entry.extract_id),
+        checks=EntryChecks(schema, catalogue, contracts, target, entry.extract_id, uk_date(now)),
         ledger=ledger,
         entry=entry,
         start=start,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -83,3 +84,11 @@ def event_from_record(record: dict[str, Any], fingerprint: bytes) -> Event:
         payload={k: _json_value(v) for k, v in record.items() if k not in ENVELOPE_FIELDS},
         record_id=uuid.UUID(str(record_id)) if record_id else None,
     )
+
+
+def partition_key(record: Mapping[str, Any]) -> bytes:
+    """One person's events share a partition, so they are applied in order. A withdrawal
+    names no person: its record id keys it (the hub's rule does not depend on order)."""
+    subject = record["subject"]
+    pseudonym = subject["nhs_pseudonym"] or subject["upn_pseudonym"] or record["record_id"]
+    return str(pseudonym).encode("ascii")

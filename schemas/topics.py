@@ -7,6 +7,8 @@ import contextlib
 from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
+from schemas.broker_access import BrokerAccess
+
 SOURCE_TOPICS = ("education.events", "health.events", "socialcare.events", "voice.events")
 SOURCE_BY_SYSTEM = {
     "education": "education.events",
@@ -18,8 +20,15 @@ QUARANTINE_TOPIC = "events.quarantined"  # every refused message, with its reaso
 PARTITIONS = 4
 
 
-def ensure_topics(bootstrap: str, names: list[str], partitions: int = PARTITIONS) -> None:
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="hub-admin")
+def ensure_topics(
+    bootstrap: str,
+    names: list[str],
+    partitions: int = PARTITIONS,
+    access: BrokerAccess = BrokerAccess(),  # noqa: B008 (frozen, so one shared default is safe)
+) -> None:
+    admin = KafkaAdminClient(
+        bootstrap_servers=bootstrap, client_id="hub-admin", **access.kafka_python()
+    )
     try:
         existing = set(admin.list_topics())
         missing = [name for name in names if name not in existing]

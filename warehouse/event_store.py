@@ -18,6 +18,8 @@ import json
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import psycopg
 from psycopg.types.json import Jsonb
@@ -72,8 +74,18 @@ def canonical_bytes(event: Event) -> bytes:
     return json.dumps(document, sort_keys=True, separators=(",", ":")).encode("utf-8")
 
 
-def chain_hash(previous_hash: str, event: Event) -> str:
-    return hashlib.sha256(previous_hash.encode("ascii") + canonical_bytes(event)).hexdigest()
+def content_digest(event: Event) -> str:
+    """The digest of the event's canonical bytes: what a row keeps when it is erased."""
+    return hashlib.sha256(canonical_bytes(event)).hexdigest()
+
+
+def chain_hash(previous_hash: str, digest: str) -> str:
+    """A row's hash: the previous row's hash and this row's content digest, linked.
+
+    The chain covers the digest, not the bytes, so a tombstone (payload and pseudonyms
+    erased, digest kept) still links the rows before and after it (decision 0004).
+    """
+    return hashlib.sha256((previous_hash + digest).encode("ascii")).hexdigest()
 
 
 def _new_events(conn: psycopg.Connection, events: Sequence[Event]) -> list[Event]:
@@ -97,7 +109,8 @@ def _append(conn: psycopg.Connection, events: Sequence[Event]) -> None:
     previous = row[0] if row else GENESIS_HASH
     rows = []
     for event in events:
-        current = chain_hash(previous, event)
+        digest = content_digest(event)
+        current = chain_hash(previous, digest)
         rows.append(
             (
                 event.event_id,
@@ -114,6 +127,7 @@ def _append(conn: psycopg.Connection, events: Sequence[Event]) -> None:
                 event.upn_pseudonym,
                 Jsonb(event.payload),
                 event.record_id,
+                digest,
                 previous,
                 current,
             )
@@ -122,7 +136,7 @@ def _append(conn: psycopg.Connection, events: Sequence[Event]) -> None:
     columns = (
         "event_id, event_type, schema_version, schema_fingerprint, occurred_at, recorded_at,"
         " source_system, contract_id, area_code, extract_id, nhs_pseudonym, upn_pseudonym,"
-        " payload, record_id, previous_hash, row_hash"
+        " payload, record_id, content_digest, previous_hash, row_hash"
     )
     # COPY keeps the rows' order, so sequence numbers follow the hash chain
     try:
@@ -195,13 +209,14 @@ EVENT_COLUMNS = (
 def revisions_of(
     conn: psycopg.Connection, records: Iterable[uuid.UUID], up_to: int | None = None
 ) -> list[Revision]:
-    """Every stored revision of these records (up to a sequence), superseded or not."""
+    """Every stored revision of these records (up to a sequence), superseded or not;
+    erased ones are gone."""
     keys = list(set(records))
     if not keys:
         return []
     rows = conn.execute(
         f"SELECT sequence, {EVENT_COLUMNS} FROM events"
-        " WHERE coalesce(record_id, event_id) = ANY(%(keys)s)"
+        " WHERE coalesce(record_id, event_id) = ANY(%(keys)s) AND erased_at IS NULL"
         " AND (%(limit)s::bigint IS NULL OR sequence <= %(limit)s)",
         {"keys": keys, "limit": up_to},
     ).fetchall()
@@ -210,9 +225,12 @@ def revisions_of(
 
 def in_effect_sql(alias: str, limit: str) -> str:
     """SQL true for a row of `events` (as `alias`) in effect as at the sequence `limit`
-    (a placeholder; NULL means now): not a withdrawal, not superseded by then."""
+    (a placeholder; NULL means now): not erased, not a withdrawal, not superseded by then.
+
+    An erased row is out of effect at every point: its content is gone, so no view,
+    as at any sequence, can count it."""
     return (
-        f"{alias}.event_type <> 'RecordWithdrawn' AND NOT EXISTS ("
+        f"{alias}.erased_at IS NULL AND {alias}.event_type <> 'RecordWithdrawn' AND NOT EXISTS ("
         f"SELECT 1 FROM public.event_supersessions s WHERE s.event_id = {alias}.event_id"
         f" AND ({limit}::bigint IS NULL OR s.sequence <= {limit}))"
     )
@@ -221,13 +239,14 @@ def in_effect_sql(alias: str, limit: str) -> str:
 def earlier_revisions(
     conn: psycopg.Connection, events: Sequence[Event], up_to: int | None = None
 ) -> list[Event]:
-    """The other stored revisions of these events' records (up to a sequence): none at all
-    for a record sent once, which is nearly every record."""
+    """The other stored, unerased revisions of these events' records (up to a sequence):
+    none at all for a record sent once, which is nearly every record."""
     if not events:
         return []
     rows = conn.execute(
         f"SELECT {EVENT_COLUMNS} FROM events"
         " WHERE coalesce(record_id, event_id) = ANY(%(keys)s) AND NOT event_id = ANY(%(ids)s)"
+        " AND erased_at IS NULL"
         " AND (%(limit)s::bigint IS NULL OR sequence <= %(limit)s)",
         {
             "keys": list({event.record_key for event in events}),
@@ -261,23 +280,85 @@ def _record_supersessions(conn: psycopg.Connection, new: Sequence[Event]) -> Non
         )
 
 
-def verify_chain(conn: psycopg.Connection) -> int | None:
-    """The sequence of the first row whose hash does not hold, or None if every row's does.
+@dataclass(frozen=True)
+class ChainBreak:
+    """The first row at which the store no longer holds, and how it fails.
+
+    `sequence` is 0 for a deletion record no tombstone carries (there is no row to name).
+    """
+
+    sequence: int
+    kind: str
+
+    def describe(self) -> str:
+        return f"at sequence {self.sequence}: {BREAK_KINDS[self.kind]}"
+
+
+BREAK_KINDS = {
+    "link_broken": "the row does not link to the row before it"
+    " (a row deleted, inserted or reordered)",
+    "content_changed": "the row's content no longer gives its stored digest (content edited)",
+    "hash_changed": "the row's hash is not the hash of its link and digest (hash edited)",
+    "erasure_unrecorded": "an erased row has no matching deletion record,"
+    " or a deletion record's count differs from its erased rows",
+}
+
+
+def verify_chain(conn: psycopg.Connection) -> ChainBreak | None:
+    """The first row at which the store does not hold, or None if every row does.
 
     A row holds when it carries the hash of the row before it (the genesis hash for the
-    first) and its own hash is recomputed from its stored content and that link. So an
-    edited, deleted, inserted or reordered row is found, unless the rows after it were
-    rehashed too: the chain shows tampering, it does not prevent it (decision 0004).
+    first), its hash is recomputed from that link and its stored content digest, and (while
+    live) its content still gives that digest. A tombstone keeps only its digest, so the
+    chain runs through it; it must name a deletion record, and each deletion record must
+    count exactly the tombstones naming it. So an edited, deleted, inserted or reordered
+    row is found, unless the rows after it were rehashed too: the chain shows tampering,
+    it does not prevent it (decision 0004).
     """
     previous = GENESIS_HASH
-    with conn.transaction(), conn.cursor(name="verify_chain") as cursor:
-        cursor.itersize = 2000
-        cursor.execute(
-            f"SELECT sequence, previous_hash, row_hash, {EVENT_COLUMNS}"
-            " FROM events ORDER BY sequence"
+    erased: Counter[int] = Counter()
+    first_erased: dict[int, int] = {}
+    with conn.transaction():
+        recorded: dict[int, int] = dict(
+            conn.execute("SELECT erasure_id, events_erased FROM deletion_records").fetchall()
         )
-        for sequence, previous_hash, row_hash, *content in cursor:
-            if previous_hash != previous or row_hash != chain_hash(previous, Event(*content)):
-                return int(sequence)
-            previous = row_hash
+        with conn.cursor(name="verify_chain") as cursor:
+            cursor.itersize = 2000
+            cursor.execute(
+                "SELECT sequence, previous_hash, row_hash, content_digest, erased_at, erasure_id,"
+                f" {EVENT_COLUMNS} FROM events ORDER BY sequence"
+            )
+            for sequence, previous_hash, row_hash, digest, erased_at, erasure, *content in cursor:
+                kind = _row_break(previous, previous_hash, row_hash, digest, erased_at, content)
+                if kind is None and erased_at is not None and erasure not in recorded:
+                    kind = "erasure_unrecorded"
+                if kind is not None:
+                    return ChainBreak(int(sequence), kind)
+                if erased_at is not None:
+                    erased[erasure] += 1
+                    first_erased.setdefault(erasure, int(sequence))
+                previous = row_hash
+    miscounted = [
+        first_erased.get(erasure, 0)
+        for erasure, count in recorded.items()
+        if erased[erasure] != count
+    ]
+    return ChainBreak(min(miscounted), "erasure_unrecorded") if miscounted else None
+
+
+def _row_break(
+    previous: str,
+    previous_hash: str,
+    row_hash: str,
+    digest: str,
+    erased_at: dt.datetime | None,
+    content: Sequence[Any],
+) -> str | None:
+    """How one row fails to hold after the row before it, if it does."""
+    if previous_hash != previous:
+        return "link_broken"
+    if erased_at is None and content_digest(Event(*content)) != digest:
+        return "content_changed"
+    if row_hash != chain_hash(previous, digest):
+        return "hash_changed"
     return None

@@ -6,14 +6,15 @@ re-reads its inputs and re-protects whole month tables (a quarter of a second at
 area's scale). So each is kept, keyed by all four, and served again while no event has
 been stored and no reference data loaded since.
 
-The warehouse's version is read in one query of two index look-ups: the event store's
+The warehouse's version is read in one query of three index look-ups: the event store's
 highest sequence number (appends are serialised by the append lock and commit with their
-projections, so a higher number is visible exactly when its effects are) and the latest
-reference load's id. Rebuilding the projections without either changing (`hub replay
---apply`, and the rebuild that follows a reference load and commits after it) leaves the
-version as it was, so an entry is also kept no longer than `MAX_AGE_S`. A caller that
-may not read the version (the API's role before its grant) gets every document built
-afresh, as before, and the log says so once.
+projections, so a higher number is visible exactly when its effects are), the latest
+reference load's id, and the latest rebuild of the projections (each replay that
+replaces the live tables records one in the same transaction: `hub replay --apply`, the
+rebuild after an erasure by retention or opt-out, the rebuild after a reference load).
+An entry is also kept no longer than `MAX_AGE_S`, whatever the version says. A caller
+that may not read the version (the API's role before its grant) gets every document
+built afresh, as before, and the log says so once.
 
 The API sends a kept document as it is, so each entry also keeps the document's JSON,
 encoded once (`encoded`), with the counts its access-log row records: a scorecard is
@@ -39,12 +40,13 @@ from warehouse.publication import publication_rule
 log = logging.getLogger("hub.publication_cache")
 
 MAX_ENTRIES = 48  # a few arguments for each document: the entries of old versions go first
-MAX_AGE_S = 60.0  # the longest a rebuild that moves no version can go unseen
+MAX_AGE_S = 60.0  # a bound on any entry's age, whatever moved the warehouse
 
 VERSION_SQL = """
 SELECT (SELECT oid FROM pg_database WHERE datname = current_database()),
        (SELECT coalesce(max(sequence), 0) FROM events),
-       (SELECT coalesce(max(load_id), 0) FROM reference_loads)
+       (SELECT coalesce(max(load_id), 0) FROM reference_loads),
+       (SELECT coalesce(max(rebuild_id), 0) FROM projection_rebuilds)
 """
 
 Document = dict[str, Any]
@@ -67,11 +69,13 @@ def as_json(document: Document) -> bytes:
 
 @dataclass(frozen=True)
 class WarehouseVersion:
-    """Which warehouse, as of which event and which load of reference data."""
+    """Which warehouse, as of which event, which load of reference data and which
+    rebuild of the projections (replay, erasure)."""
 
     database: tuple[str, int, int]  # host, port and the database's oid
     events: int
     reference: int
+    rebuild: int = 0
 
 
 def warehouse_version(conn: psycopg.Connection) -> WarehouseVersion | None:
@@ -87,14 +91,17 @@ def warehouse_version(conn: psycopg.Connection) -> WarehouseVersion | None:
         return None
     assert row is not None
     info = conn.info
-    return WarehouseVersion((info.host, info.port, int(row[0])), int(row[1]), int(row[2]))
+    return WarehouseVersion(
+        (info.host, info.port, int(row[0])), int(row[1]), int(row[2]), int(row[3])
+    )
 
 
 def version_readable_by(conn: psycopg.Connection, role: str) -> bool:
     """Whether `role` may read the warehouse's version (the API's role: `hub_api`)."""
     row = conn.execute(
         "SELECT has_column_privilege(%(role)s, 'events', 'sequence', 'SELECT')"
-        " AND has_column_privilege(%(role)s, 'reference_loads', 'load_id', 'SELECT')",
+        " AND has_column_privilege(%(role)s, 'reference_loads', 'load_id', 'SELECT')"
+        " AND has_column_privilege(%(role)s, 'projection_rebuilds', 'rebuild_id', 'SELECT')",
         {"role": role},
     ).fetchone()
     return bool(row and row[0])
@@ -108,7 +115,8 @@ def _warn_once(conn: psycopg.Connection) -> None:
     if user not in _warned:
         _warned.add(user)
         log.warning(
-            "role %s cannot read events.sequence and reference_loads.load_id:"
+            "role %s cannot read events.sequence, reference_loads.load_id and"
+            " projection_rebuilds.rebuild_id:"
             " published documents are built afresh for every request",
             user,
         )

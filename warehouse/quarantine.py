@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -10,17 +11,41 @@ import psycopg
 
 
 def quarantine(
-    conn: psycopg.Connection, rows: Sequence[tuple[str, int, int, str, str, bytes]]
+    conn: psycopg.Connection,
+    rows: Sequence[tuple[str, int, int, str, str, bytes]],
+    received_at: dt.datetime | None = None,
 ) -> int:
-    """Record (topic, partition, offset, reason, detail, bytes); a re-delivery is recorded once."""
+    """Record (topic, partition, offset, reason, detail, bytes); a re-delivery is recorded once.
+
+    `received_at` is when the hub took the messages from the broker (the worker's stamp,
+    on which their contract was judged, and will be again on release); without it, now."""
+    return _insert(conn, "message", rows, received_at)
+
+
+def quarantine_without_bytes(
+    conn: psycopg.Connection,
+    rows: Sequence[tuple[str, int, int, str, str, uuid.UUID | None]],
+    received_at: dt.datetime | None = None,
+) -> int:
+    """Record (topic, partition, offset, reason, detail, event id) of refusals that keep no
+    bytes (an opted-out subject's event): where from, why, when and which event, only."""
+    return _insert(conn, "event_id", rows, received_at)
+
+
+def _insert(
+    conn: psycopg.Connection,
+    kept: str,
+    rows: Sequence[tuple[str, int, int, str, str, object]],
+    received_at: dt.datetime | None,
+) -> int:
     if not rows:
         return 0
     with conn.transaction(), conn.cursor() as cursor:
         cursor.executemany(
             "INSERT INTO quarantined_messages"
-            ' (topic, partition, "offset", reason, detail, message)'
-            " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
-            rows,
+            f' (topic, partition, "offset", reason, detail, {kept}, received_at)'
+            " VALUES (%s, %s, %s, %s, %s, %s, coalesce(%s, now())) ON CONFLICT DO NOTHING",
+            [(*row, received_at) for row in rows],
         )
     return len(rows)
 
@@ -69,8 +94,11 @@ def recent(conn: psycopg.Connection, limit: int = 50) -> list[QuarantinedMessage
     return [QuarantinedMessage(*row) for row in rows]
 
 
-def held(conn: psycopg.Connection, message_id: int) -> tuple[QuarantinedMessage, bytes] | None:
-    """One quarantined message with its bytes, for a re-check; None if there is no such id."""
+def held(
+    conn: psycopg.Connection, message_id: int
+) -> tuple[QuarantinedMessage, bytes | None] | None:
+    """One quarantined message with its bytes, for a re-check (None in their place when
+    none were kept or they were erased); None if there is no such id."""
     row = conn.execute(
         'SELECT id, topic, partition, "offset", reason, detail, received_at, released_at, message'
         " FROM quarantined_messages WHERE id = %s",
@@ -78,7 +106,7 @@ def held(conn: psycopg.Connection, message_id: int) -> tuple[QuarantinedMessage,
     ).fetchone()
     if row is None:
         return None
-    return QuarantinedMessage(*row[:8]), bytes(row[8])
+    return QuarantinedMessage(*row[:8]), None if row[8] is None else bytes(row[8])
 
 
 def mark_checked(conn: psycopg.Connection, message_id: int, reason: str, detail: str) -> None:
@@ -87,6 +115,15 @@ def mark_checked(conn: psycopg.Connection, message_id: int, reason: str, detail:
         "UPDATE quarantined_messages SET checked_at = now(), reason = %s, detail = %s"
         " WHERE id = %s",
         (reason, detail, message_id),
+    )
+
+
+def keep_no_bytes(conn: psycopg.Connection, message_id: int, event_id: uuid.UUID | None) -> None:
+    """Drop a held message's bytes, keeping where from, why, when and which event: a
+    re-check found its subject opted out."""
+    conn.execute(
+        "UPDATE quarantined_messages SET message = NULL, event_id = %s WHERE id = %s",
+        (event_id, message_id),
     )
 
 

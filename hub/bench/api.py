@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import datetime as dt
 import math
 import os
 import subprocess
@@ -142,9 +143,10 @@ def load_area(
         messages = read_events(area / "events.bin")
         say(f"storing {len(messages):,} messages for {summary.people:,} people ...")
         catalogue, size = default_catalogue(), settings.streams_batch_size
+        received_at = dt.datetime.now(dt.UTC)
         for start in range(0, len(messages), size):
             raw = [
-                RawMessage("events", 0, start + n, value)
+                RawMessage("events", 0, start + n, value, received_at)
                 for n, value in enumerate(messages[start : start + size])
             ]
             batch = sort_messages(catalogue, raw)

@@ -1,4 +1,4 @@
-"""`hub contracts check|show` and `hub opt-out load`: what information governance signs, keeps."""
+"""`hub contracts check|show`: what information governance signs, checked and shown."""
 
 from __future__ import annotations
 
@@ -11,17 +11,15 @@ from rich.table import Table
 
 from contracts.loading import CONTRACT_DIR, ContractInvalid, load_checked, shipped_contracts
 from contracts.models import Contract
-from hub.settings import HubSettings
+from hub.commands.opt_out import opt_out_app
 
 console = Console()
 errors = Console(stderr=True)
 
 EXIT_INVALID = 1
 EXIT_USAGE = 2
-EXIT_UNAVAILABLE = 3
 
 contracts_app = typer.Typer(help="Data-sharing contracts.", no_args_is_help=True)
-opt_out_app = typer.Typer(help="The national data opt-out list.", no_args_is_help=True)
 
 
 def _contract_files(paths: list[Path]) -> list[Path]:
@@ -121,43 +119,6 @@ def _show(contract: Contract) -> None:
         f"rounded to the nearest {rule.round_to}, secondary suppression "
         f"{'on' if rule.secondary_suppression else 'off'}"
     )
-
-
-@opt_out_app.command("load")
-def load_opt_outs(
-    file: Annotated[
-        Path, typer.Argument(help="One NHS number per line.", exists=True, dir_okay=False)
-    ],
-) -> None:
-    """Record the national data opt-out list as pseudonyms (the numbers are not kept)."""
-    from hub.commands.keys import pseudonymiser_from
-    from producers.identity import InvalidIdentifier, valid_nhs_number
-    from warehouse.connection import WarehouseUnavailable, connect
-    from warehouse.opt_out import record_opt_outs
-
-    settings = HubSettings()
-    pseudonymiser = pseudonymiser_from(settings)
-    pseudonyms, refused = [], 0
-    for number, line in enumerate(file.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            pseudonyms.append(pseudonymiser.nhs_pseudonym(valid_nhs_number(line.strip())))
-        except InvalidIdentifier as error:
-            refused += 1
-            errors.print(f"{file.name}: line {number}: {error.reason}")
-    try:
-        with connect(settings.warehouse_dsn()) as conn:
-            added = record_opt_outs(conn, pseudonyms)
-    except WarehouseUnavailable as error:
-        errors.print(f"[red]{error}[/red]")
-        raise typer.Exit(EXIT_UNAVAILABLE) from None
-    console.print(
-        f"{len(pseudonyms)} opt-outs read ({added} new), {refused} refused; the worker "
-        "applies the list within 5 minutes"
-    )
-    if refused:
-        raise typer.Exit(EXIT_INVALID)
 
 
 def register(app: typer.Typer) -> None:

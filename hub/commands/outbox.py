@@ -46,7 +46,7 @@ def outbox_flush(
     """Send what is waiting, then forget the events the hub confirms it has recorded."""
     settings = HubSettings()
     with Outbox(settings.outbox_path(source)) as outbox:
-        outcome = send_pending(outbox, settings.broker_bootstrap)
+        outcome = send_pending(outbox, settings.broker_bootstrap, access=settings.broker_access())
         if outcome.broker_unavailable:
             errors.print(f"[red]no broker answered at {settings.broker_bootstrap}[/red]")
             raise typer.Exit(EXIT_UNAVAILABLE)

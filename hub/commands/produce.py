@@ -137,6 +137,7 @@ def publish_file(
         source_system=source,
         contract_id=settings.contract_id,
         area_code=settings.area_code,
+        access=settings.broker_access(),
     )
     pseudonymiser = pseudonymiser_from(settings)
     outbox_path = settings.outbox_path(source)

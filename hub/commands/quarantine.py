@@ -80,7 +80,7 @@ def release_quarantined(
     from contracts.loading import shipped_contracts
     from schemas.catalogue import default_catalogue
     from streams.gatekeeper import Gate
-    from streams.worker.release import NotQuarantined, release
+    from streams.worker.release import NoBytesKept, NotQuarantined, release
     from warehouse.cohort_store import projection_settings
     from warehouse.opt_out import opted_out
 
@@ -94,7 +94,7 @@ def release_quarantined(
     except WarehouseUnavailable as error:
         errors.print(f"[red]{error}[/red]")
         raise typer.Exit(EXIT_UNAVAILABLE) from None
-    except NotQuarantined as error:
+    except (NotQuarantined, NoBytesKept) as error:
         errors.print(f"[red]{error}[/red]")
         raise typer.Exit(EXIT_USAGE) from None
     if outcome.released:

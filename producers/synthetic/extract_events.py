@@ -38,11 +38,12 @@ def encode_extract(
     recorded_at: dt.datetime,
 ) -> tuple[list[tuple[str, bytes]], list[RowRefusal]]:
     """The extract's events as the producer would send them; refused rows alongside."""
+    from contracts.decisions import uk_date
     from contracts.loading import shipped_contracts
 
     schema = catalogue.latest(converter.event_type)
     target = PublishTarget("", f"{source}.events", source, CONTRACT_ID, AREA_CODE)
-    checks = EntryChecks(schema, catalogue, shipped_contracts(), target, "")
+    checks = EntryChecks(schema, catalogue, shipped_contracts(), target, "", uk_date(recorded_at))
     context = PublishContext(
         source, CONTRACT_ID, AREA_CODE, uuid.UUID(int=0), recorded_at, recorded_at.date()
     )

@@ -11,10 +11,12 @@ reading the next batch.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import os
 import socket
-from dataclasses import dataclass
+import ssl
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +24,7 @@ import faust
 import psycopg
 
 from contracts.decisions import Area
+from schemas.broker_access import MECHANISM, BrokerAccess
 from schemas.topics import QUARANTINE_TOPIC, SOURCE_TOPICS, ensure_topics
 from streams.ingest import RawMessage
 from streams.worker.transport import App
@@ -48,6 +51,7 @@ class StreamsConfig:
     batch_size: int = 1000
     batch_within_s: float = 0.5
     area: Area | None = None  # the hub's contract and area code, checked on every event
+    broker_access: BrokerAccess = field(default_factory=BrokerAccess)  # production: SCRAM
 
 
 def _report_failure(task: asyncio.Task[None]) -> None:
@@ -55,6 +59,21 @@ def _report_failure(task: asyncio.Task[None]) -> None:
     it will be delivered again and skipped; say so (the kind, never the content)."""
     if not task.cancelled() and (error := task.exception()) is not None:
         log.error("after a batch was written: %s", type(error).__name__)
+
+
+def _credentials(access: BrokerAccess) -> faust.SASLCredentials | None:
+    """The worker's principal as faust takes it (None: the embedded broker, no sign-in)."""
+    if not access.sasl:
+        return None
+    context = None
+    if access.security_protocol == "SASL_SSL":
+        context = ssl.create_default_context(cafile=access.ssl_cafile)
+    return faust.SASLCredentials(
+        username=access.username,
+        password=access.password,
+        ssl_context=context,
+        mechanism=MECHANISM,
+    )
 
 
 def record_heartbeat(dsn: str, worker_id: str, events_applied: int) -> None:
@@ -75,6 +94,7 @@ def create_app(config: StreamsConfig) -> faust.App:
     app = App(
         config.app_id,
         broker=f"kafka://{config.broker_bootstrap}",
+        broker_credentials=_credentials(config.broker_access),
         datadir=str(config.data_dir),
         web_enabled=False,
         store="memory://",
@@ -93,7 +113,12 @@ def create_app(config: StreamsConfig) -> faust.App:
 
     @app.task
     async def declare_quarantine_topic() -> None:
-        await asyncio.to_thread(ensure_topics, config.broker_bootstrap, [config.quarantine_topic])
+        await asyncio.to_thread(
+            ensure_topics,
+            config.broker_bootstrap,
+            [config.quarantine_topic],
+            access=config.broker_access,
+        )
 
     async def finish(
         stream: Any,
@@ -102,7 +127,8 @@ def create_app(config: StreamsConfig) -> faust.App:
         in_flight: asyncio.Semaphore,
     ) -> None:
         """Once the batch's transaction committed: tell the quarantine topic about its
-        refusals (the table already holds them durably), then acknowledge its offsets."""
+        refusals (the table already holds them durably; an opted-out subject's event is
+        announced by its headers alone, with an empty value), then acknowledge its offsets."""
         try:
             done = await written
         except WriterGone as error:
@@ -116,7 +142,8 @@ def create_app(config: StreamsConfig) -> faust.App:
             for refusal in done.refusals:
                 message = refusal.message
                 await quarantined.send(
-                    value=message.value,
+                    # an opted-out subject's event: its headers only, never its bytes
+                    value=message.value if refusal.keeps_bytes else b"",
                     headers={
                         "reason": refusal.reason.encode(),
                         "source": f"{message.topic}/{message.partition}/{message.offset}".encode(),
@@ -135,8 +162,11 @@ def create_app(config: StreamsConfig) -> faust.App:
         pending: set[asyncio.Task[None]] = set()
         try:
             async for events in stream.noack_take(config.batch_size, within=config.batch_within_s):
+                received_at = dt.datetime.now(dt.UTC)  # the hub's stamp: contracts judge this day
                 raw = [
-                    RawMessage(e.message.topic, e.message.partition, e.message.offset, e.value)
+                    RawMessage(
+                        e.message.topic, e.message.partition, e.message.offset, e.value, received_at
+                    )
                     for e in events
                 ]
                 await in_flight.acquire()
@@ -173,4 +203,5 @@ def config_from_settings(settings: Any) -> StreamsConfig:
         batch_size=settings.streams_batch_size,
         batch_within_s=settings.streams_batch_within_s,
         area=Area(settings.contract_id, settings.area_code),
+        broker_access=settings.broker_access(),
     )

@@ -14,7 +14,7 @@ from streams.worker.app import config_from_settings, create_app
 def main() -> None:
     settings = HubSettings()
     config = config_from_settings(settings)
-    ensure_topics(config.broker_bootstrap, list(config.topics))
+    ensure_topics(config.broker_bootstrap, list(config.topics), access=config.broker_access)
     app = create_app(config)
     logging.getLogger("hub").setLevel(logging.INFO)
     Worker(app, loglevel="info").execute_from_commandline()

@@ -31,6 +31,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from queue import SimpleQueue
+from typing import TypeVar
 
 import psycopg
 
@@ -42,13 +43,13 @@ from streams.gatekeeper import Gate
 from streams.ingest import RawMessage, Refusal, SortedBatch, sort_messages
 from streams.worker.unit_of_work import BatchOutcome, CurrentProjection, apply_batch
 from warehouse.connection import WarehouseUnavailable, connect
-from warehouse.opt_out import opted_out
-from warehouse.quarantine import quarantine
+from warehouse.opt_out import opted_out, version_for_append
+from warehouse.quarantine import quarantine, quarantine_without_bytes
 
 log = logging.getLogger("hub.streams.writer")
+T = TypeVar("T")
 
 MAX_RETRY_DELAY_S = 30.0
-GATE_REFRESH_S = 300.0
 EXIT_STATUS_WAIT_S = 5.0  # how long a dead writer's exit status is waited for
 
 
@@ -59,6 +60,28 @@ class WriterGone(RuntimeError):
 @dataclass(frozen=True)
 class _Failed:
     kind: str
+
+
+class OptOutListChanged(RuntimeError):
+    """The opt-out list changed after the batch was sorted (`hub opt-out load`): sort it again."""
+
+
+def _row(refusal: Refusal, kept: T) -> tuple[str, int, int, str, str, T]:
+    """A refusal's quarantine row: where from, why, and what is kept of it."""
+    message = refusal.message
+    return (message.topic, message.partition, message.offset, refusal.reason, refusal.detail, kept)
+
+
+def _quarantine(conn: psycopg.Connection, refusals: list[Refusal]) -> None:
+    """Quarantine refusals as received: each row stamped with the instant the worker took
+    its message from the broker (the day its contract was judged on), an opted-out
+    subject's without its bytes."""
+    for received_at in sorted({r.message.received_at for r in refusals}):
+        stamped = [r for r in refusals if r.message.received_at == received_at]
+        quarantine(conn, [_row(r, r.message.value) for r in stamped if r.keeps_bytes], received_at)
+        quarantine_without_bytes(
+            conn, [_row(r, r.event_id) for r in stamped if not r.keeps_bytes], received_at
+        )
 
 
 class BatchWriter:
@@ -74,29 +97,20 @@ class BatchWriter:
             self.conn = connect(self.dsn)
         return self.conn
 
-    def write(self, batch: SortedBatch) -> BatchOutcome:
-        """Quarantine the refusals, then append the events and update every projection in
-        one transaction."""
+    def write(self, batch: SortedBatch, opt_outs_seen: int | None = None) -> BatchOutcome:
+        """Quarantine the refusals, then append the events and update every projection, in
+        one transaction. With `opt_outs_seen` (the opt-out list's version the batch was
+        sorted under), nothing is written if the list has changed since: OptOutListChanged."""
         delay = 0.5
         while True:
             try:
                 conn = self._connection()
                 started = time.perf_counter()
-                quarantine(
-                    conn,
-                    [
-                        (
-                            r.message.topic,
-                            r.message.partition,
-                            r.message.offset,
-                            r.reason,
-                            r.detail,
-                            r.message.value,
-                        )
-                        for r in batch.refusals
-                    ],
-                )
-                outcome = apply_batch(conn, batch.events, batch.manifests, self.projection)
+                with conn.transaction():
+                    if opt_outs_seen is not None and version_for_append(conn) != opt_outs_seen:
+                        raise OptOutListChanged
+                    _quarantine(conn, batch.refusals)
+                    outcome = apply_batch(conn, batch.events, batch.manifests, self.projection)
                 if batch.refusals:
                     log.warning("quarantined %d refused messages", len(batch.refusals))
                 log.info(
@@ -120,7 +134,7 @@ class BatchWriter:
 
 class BatchSorter:
     """The gatekeeper: decodes a batch and checks it against the contracts and the
-    opt-out list (re-read from the warehouse every few minutes)."""
+    opt-out list, read once and again whenever the writer finds it changed."""
 
     def __init__(self, dsn: str, area: Area | None = None) -> None:
         self.dsn = dsn
@@ -128,20 +142,26 @@ class BatchSorter:
         self.contracts = shipped_contracts()
         self.catalogue = default_catalogue()
         self._gate: Gate | None = None
-        self._gate_loaded_at = 0.0
+        self.opt_outs_seen = 0  # the opt-out list's version the gate holds
 
     def gate(self) -> Gate:
-        if self._gate is None or time.monotonic() - self._gate_loaded_at > GATE_REFRESH_S:
-            while True:
-                try:
-                    with connect(self.dsn) as conn:
-                        self._gate = Gate(self.contracts, opted_out(conn), self.area)
-                    break
-                except (WarehouseUnavailable, psycopg.OperationalError):
-                    log.warning("warehouse unavailable while loading the opt-out list; retrying")
-                    time.sleep(1.0)
-            self._gate_loaded_at = time.monotonic()
+        if self._gate is None:
+            self.reload()
+        assert self._gate is not None
         return self._gate
+
+    def reload(self) -> None:
+        """Read the opt-out list again (its version is its size: the list only grows)."""
+        while True:
+            try:
+                with connect(self.dsn) as conn:
+                    listed = opted_out(conn)
+                break
+            except (WarehouseUnavailable, psycopg.OperationalError):
+                log.warning("warehouse unavailable while loading the opt-out list; retrying")
+                time.sleep(1.0)
+        self._gate = Gate(self.contracts, listed, self.area)
+        self.opt_outs_seen = len(listed)
 
     def sort(self, raw: list[RawMessage]) -> SortedBatch:
         return sort_messages(self.catalogue, raw, self.gate())
@@ -154,6 +174,18 @@ class Written:
 
     outcome: BatchOutcome
     refusals: list[Refusal]
+
+
+def _sort_and_write(sorter: BatchSorter, writer: BatchWriter, raw: list[RawMessage]) -> Written:
+    """Sort and write one batch; if the opt-out list changed in between, read it again and
+    sort the batch again, so a subject loaded a moment ago is refused in this very batch."""
+    while True:
+        batch = sorter.sort(raw)
+        try:
+            return Written(writer.write(batch, sorter.opt_outs_seen), batch.refusals)
+        except OptOutListChanged:
+            log.info("the opt-out list changed: sorting the batch again")
+            sorter.reload()
 
 
 def _serve(dsn: str, pipe: Connection, area: Area | None = None) -> None:
@@ -172,8 +204,7 @@ def _serve(dsn: str, pipe: Connection, area: Area | None = None) -> None:
         if raw is None:
             return
         try:
-            batch = sorter.sort(raw)
-            answer: Written | _Failed = Written(writer.write(batch), batch.refusals)
+            answer: Written | _Failed = _sort_and_write(sorter, writer, raw)
         except Exception as error:  # e.g. EventStoreRefused: name the kind, never a value
             log.error("batch not written: %s", type(error).__name__)
             answer = _Failed(type(error).__name__)

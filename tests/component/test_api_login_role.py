@@ -55,11 +55,15 @@ def test_migrate_makes_a_login_role_in_hub_api_and_nothing_more(
 REACH = {
     "access_log": "*",
     "api_tokens": "*",
+    "chain_verifications": "*",  # 0013: `hub audit verify`'s outcomes
     "cohort_history": {"valid_from", "valid_to", "state"},  # 0011: not whose, nor why
     "events": {
         *("event_id", "event_type", "source_system", "extract_id", "occurred_at"),
         *("received_at", "sequence"),  # 0011: the sequence, the publication cache's version
+        *("contract_id", "erased_at"),  # 0013: the IG report's counts by contract, erasure
     },
+    "event_supersessions": {"event_id", "sequence"},  # 0013: what was in effect, for lineage
+    "deletion_records": "*",  # 0013: counts of what was erased, never which events
     "extract_manifests": "*",
     "jsna_cells": "*",
     "kpi_measures": "*",
@@ -67,6 +71,7 @@ REACH = {
         *("id", "topic", "partition", "offset", "reason", "detail", "received_at"),
         "released_at",
     },
+    "projection_rebuilds": {"rebuild_id"},  # 0014: the publication cache's version
     "reference_loads": {"load_id"},  # 0011: the publication cache's version
     "reference_localities": "*",  # 0011: LSOA to locality, for the cross-tabs
     "reference_population": "*",

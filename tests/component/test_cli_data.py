@@ -185,22 +185,43 @@ def test_contracts_check_and_show_and_an_invalid_contract(tmp_path: Path) -> Non
     assert result.exit_code == 1 and "broken.yaml" in result.output
 
 
-def test_opt_out_load_keeps_pseudonyms_only(env: HubSettings, tmp_path: Path) -> None:
+def test_opt_out_prepare_keeps_no_number_and_load_refuses_a_list_it_cannot_trust(
+    env: HubSettings, tmp_path: Path
+) -> None:
     import random
 
+    from contracts.opt_out_list import OptOutList
     from producers.synthetic.nhs_numbers import synthetic_nhs_number, with_wrong_check_digit
     from warehouse.connection import connect
 
     numbers = [synthetic_nhs_number(random.Random(i)) for i in range(3)]
-    listing = tmp_path / "opt-outs.txt"
+    listing, prepared = tmp_path / "opt-outs.txt", tmp_path / "opt-outs.json"
     listing.write_text("\n".join([*numbers, with_wrong_check_digit(numbers[0]), ""]) + "\n")
-    result = runner.invoke(app, ["opt-out", "load", str(listing)])
+    result = runner.invoke(app, ["opt-out", "prepare", str(listing), "--output", str(prepared)])
     assert result.exit_code == 1  # one line refused
     assert "line 4: invalid_nhs_number" in result.output
-    assert "3 opt-outs read (3 new), 1 refused" in " ".join(result.output.split())
+    assert "4 NHS numbers read, 1 refused: 3 pseudonyms" in " ".join(result.output.split())
+    assert not any(number in prepared.read_text() + result.output for number in numbers)
+
+    other_key = prepared.read_text().replace('"key-1"', '"key-2"')
+    (tmp_path / "other-key.json").write_text(other_key)
+    refused = runner.invoke(app, ["opt-out", "load", str(tmp_path / "other-key.json")])
+    assert refused.exit_code == 1
+    assert "nothing was loaded" in refused.output and "other than the one" in refused.output
+    loaded = runner.invoke(app, ["opt-out", "load", str(prepared)])
+    assert loaded.exit_code == 0, loaded.output
+    assert "3 opt-outs read (3 new); 0 events from health erased" in " ".join(loaded.output.split())
     with connect(env.warehouse_dsn()) as conn:
         stored = [row[0] for row in conn.execute("SELECT pseudonym FROM opted_out_subjects")]
     assert len(stored) == 3 and not set(stored) & set(numbers)
+
+    (tmp_path / "shorter.json").write_text(OptOutList("key-1", frozenset(stored[:1])).to_json())
+    again = runner.invoke(app, ["opt-out", "load", str(tmp_path / "shorter.json")])
+    assert "2 subjects already on the hub's list are not in this file: they stay on it" in (
+        " ".join(again.output.split())
+    )
+    with connect(env.warehouse_dsn()) as conn:
+        assert conn.execute("SELECT count(*) FROM opted_out_subjects").fetchone() == (3,)
 
 
 def test_produce_lists_the_first_refusals_and_writes_every_one_to_a_file(

@@ -42,7 +42,8 @@ def area(hub_settings: HubSettings, monkeypatch: pytest.MonkeyPatch, tmp_path: P
     loaded = runner.invoke(app, ["reference", "load", str(tmp_path / "reference")])
     assert loaded.exit_code == 0, loaded.output
     messages = read_events(tmp_path / "events.bin")
-    raw = [RawMessage("events", 0, offset, value) for offset, value in enumerate(messages)]
+    received = dt.datetime(2026, 9, 1, tzinfo=dt.UTC)
+    raw = [RawMessage("events", 0, n, value, received) for n, value in enumerate(messages)]
     batch = sort_messages(default_catalogue(), raw)
     dsn = hub_settings.warehouse_dsn()
     with psycopg.connect(dsn, autocommit=True) as conn:

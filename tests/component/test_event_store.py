@@ -10,7 +10,7 @@ from schemas.manifest import ExtractManifest
 from streams.worker.unit_of_work import apply_batch
 from tests.support.events import plan_event
 from warehouse.connection import connect
-from warehouse.event_store import GENESIS_HASH, chain_hash, verify_chain
+from warehouse.event_store import GENESIS_HASH, chain_hash, content_digest, verify_chain
 from warehouse.quarantine import count_by_reason, quarantine
 from warehouse.scorecard import scorecard_document
 
@@ -61,7 +61,7 @@ def test_each_row_carries_the_hash_of_the_one_before(warehouse_dsn: str) -> None
         ).fetchall()
         assert verify_chain(conn) is None
     assert rows[0][0] == GENESIS_HASH
-    assert rows[0][1] == chain_hash(GENESIS_HASH, events[0])
+    assert rows[0][1] == chain_hash(GENESIS_HASH, content_digest(events[0]))
     assert all(rows[i][0] == rows[i - 1][1] for i in range(1, len(rows)))
 
 

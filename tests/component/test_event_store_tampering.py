@@ -25,7 +25,7 @@ from streams.ingest import RawMessage, sort_messages
 from streams.worker.unit_of_work import apply_batch
 from tests.support.events import plan_event
 from warehouse.connection import connect
-from warehouse.event_store import chain_hash, verify_chain
+from warehouse.event_store import ChainBreak, chain_hash, content_digest, verify_chain
 
 REQUEST = dt.date(2025, 1, 6)
 BRITISH_SUMMER_TIME = dt.timezone(dt.timedelta(hours=1))
@@ -88,7 +88,7 @@ def test_an_edited_payload_is_found_at_its_row(warehouse_dsn: str) -> None:
                 " WHERE sequence = %s",
                 (rows[2],),
             )
-        assert verify_chain(conn) == rows[2]
+        assert verify_chain(conn) == ChainBreak(rows[2], "content_changed")
 
 
 def test_a_deleted_row_is_found_at_the_row_after_it(warehouse_dsn: str) -> None:
@@ -96,7 +96,7 @@ def test_a_deleted_row_is_found_at_the_row_after_it(warehouse_dsn: str) -> None:
         rows = five_plans(conn)
         with tampering(conn):
             conn.execute("DELETE FROM events WHERE sequence = %s", (rows[2],))
-        assert verify_chain(conn) == rows[3]
+        assert verify_chain(conn) == ChainBreak(rows[3], "link_broken")
 
 
 def test_two_rows_swapped_are_found_at_the_first_of_them(warehouse_dsn: str) -> None:
@@ -108,7 +108,7 @@ def test_two_rows_swapped_are_found_at_the_first_of_them(warehouse_dsn: str) -> 
             conn.execute("UPDATE events SET sequence = %s WHERE sequence = %s", (rows[1], rows[2]))
             conn.execute("UPDATE events SET sequence = %s WHERE sequence = 0", (rows[2],))
             conn.execute("ALTER TABLE events ALTER COLUMN sequence SET GENERATED ALWAYS")
-        assert verify_chain(conn) == rows[1]
+        assert verify_chain(conn) == ChainBreak(rows[1], "link_broken")
 
 
 def forge_in_a_gap(conn: psycopg.Connection, *, rehash: bool) -> tuple[int, int]:
@@ -132,15 +132,16 @@ def forge_in_a_gap(conn: psycopg.Connection, *, rehash: bool) -> tuple[int, int]
     forged = plan_event(REQUEST, dt.date(2025, 5, 2))  # one more plan issued on time
     fields = dataclasses.astuple(forged)
     content = (*fields[:12], Jsonb(forged.payload), forged.record_id)
-    row_hash = chain_hash(linked_to, forged) if rehash else expected_by_next
+    digest = content_digest(forged)
+    row_hash = chain_hash(linked_to, digest) if rehash else expected_by_next
     with tampering(conn):
         conn.execute(
             "INSERT INTO events (sequence, event_id, event_type, schema_version,"
             " schema_fingerprint, occurred_at, recorded_at, source_system, contract_id,"
             " area_code, extract_id, nhs_pseudonym, upn_pseudonym, payload, record_id,"
-            " previous_hash, row_hash) OVERRIDING SYSTEM VALUE VALUES"
-            " (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-            (gap, *content, linked_to, row_hash),
+            " content_digest, previous_hash, row_hash) OVERRIDING SYSTEM VALUE VALUES"
+            " (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            (gap, *content, digest, linked_to, row_hash),
         )
     return gap, after
 
@@ -148,13 +149,13 @@ def forge_in_a_gap(conn: psycopg.Connection, *, rehash: bool) -> tuple[int, int]
 def test_a_forged_row_keeping_every_link_is_found_at_its_row(warehouse_dsn: str) -> None:
     with connect(warehouse_dsn) as conn:
         forged, _ = forge_in_a_gap(conn, rehash=False)
-        assert verify_chain(conn) == forged
+        assert verify_chain(conn) == ChainBreak(forged, "hash_changed")
 
 
 def test_a_forged_row_hashed_properly_is_found_at_the_row_after_it(warehouse_dsn: str) -> None:
     with connect(warehouse_dsn) as conn:
         _, after = forge_in_a_gap(conn, rehash=True)
-        assert verify_chain(conn) == after
+        assert verify_chain(conn) == ChainBreak(after, "link_broken")
 
 
 def test_every_kind_of_event_a_synthetic_area_sends_verifies(
@@ -164,7 +165,8 @@ def test_every_kind_of_event_a_synthetic_area_sends_verifies(
     come back from the stored columns, so an untouched store verifies."""
     generate_area(SMOKE, 4, 0.2, tmp_path, faults=Faults.none())
     messages = read_events(tmp_path / "events.bin")
-    raw = [RawMessage("events", 0, offset, value) for offset, value in enumerate(messages)]
+    received = dt.datetime(2026, 9, 1, tzinfo=dt.UTC)
+    raw = [RawMessage("events", 0, n, value, received) for n, value in enumerate(messages)]
     batch = sort_messages(default_catalogue(), raw)
     assert not batch.refusals
     assert len({event.event_type for event in batch.events}) >= 15

@@ -1,7 +1,8 @@
 """Published documents are kept until the warehouse changes: a repeat request with no new
-event is served from memory, and a new event or a load of reference data gives a document
-built afresh. The API's least-privilege role may read the version; a role that may not
-gets every document built afresh."""
+event is served from memory, and a new event, a load of reference data or a rebuild of
+the projections (replay applied, as after an erasure) gives a document built afresh. The
+API's least-privilege role may read the version; a role that may not gets every document
+built afresh."""
 
 from __future__ import annotations
 
@@ -13,9 +14,11 @@ import psycopg
 import pytest
 
 from pipelines.reference import apply_reference
+from pipelines.replay import replay
 from schemas.envelope import Event
 from streams.worker.unit_of_work import CurrentProjection, apply_batch
 from tests.support.events import event
+from warehouse.cohort_store import projection_settings
 from warehouse.connection import connect
 from warehouse.crosstab import crosstab_document
 from warehouse.jsna import jsna_document
@@ -36,7 +39,7 @@ AS_AT = dt.date(2026, 10, 31)
 GRANT = (
     "GRANT SELECT (sequence) ON events TO hub_api;"
     " GRANT SELECT (load_id) ON reference_loads TO hub_api"
-)
+)  # with 0014's grant of projection_rebuilds(rebuild_id), never revoked here
 
 
 def children(first: int, count: int, issued: dt.date) -> list[Event]:
@@ -120,6 +123,20 @@ def test_a_load_of_reference_data_builds_afresh(
         )
 
     assert rate(fresh) != rate(jsna)
+
+
+def test_a_rebuild_of_the_projections_builds_afresh(conn: psycopg.Connection) -> None:
+    """A rebuild that stores no event and loads no reference data (here the live tables
+    are changed behind the cache's back, then a replay puts them right) is seen at once,
+    not when the entry ages out."""
+    scorecard = scorecard_document(conn)
+    conn.execute("DELETE FROM kpi_measures")  # what the next document must not show
+    assert scorecard_document(conn) is scorecard  # nothing the version covers moved
+
+    replay(conn, projection_settings(conn), apply=True)
+
+    rebuilt = scorecard_document(conn)
+    assert rebuilt is not scorecard and rebuilt == scorecard  # the rebuild restored them
 
 
 def test_the_cache_is_bounded_and_forgets_old_versions_and_old_entries(

@@ -29,7 +29,7 @@ from tests.unit.test_revisions import (
     withdrawal,
 )
 from warehouse.cohort_store import PostgresProjectionStore
-from warehouse.event_store import verify_chain
+from warehouse.event_store import ChainBreak, verify_chain
 
 REQUEST = dt.date(2025, 2, 3)
 
@@ -100,7 +100,7 @@ def test_a_changed_record_id_in_the_store_breaks_the_chain(warehouse_dsn: str) -
                 "UPDATE events SET record_id = %s WHERE event_id = %s",
                 (uuid.uuid4(), corrected.event_id),
             )
-        assert verify_chain(conn) == 2
+        assert verify_chain(conn) == ChainBreak(2, "content_changed")
 
 
 def test_revisions_in_any_order_give_the_reference_and_a_replay_equal_to_live(

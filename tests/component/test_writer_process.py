@@ -3,6 +3,7 @@ batch in order, exactly once, and says so loudly when it dies."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import signal
 import time
@@ -15,8 +16,9 @@ from schemas.topics import SOURCE_BY_SYSTEM
 from streams.ingest import RawMessage
 from streams.worker.writer_process import WriterGone, WriterProcess
 
+RECEIVED = dt.datetime(2026, 9, 1, tzinfo=dt.UTC)  # the shipped contract is in force
 MESSAGES = [  # each on its own party's topic, as the gatekeeper requires
-    RawMessage(SOURCE_BY_SYSTEM[message.source], 0, offset, message.value)
+    RawMessage(SOURCE_BY_SYSTEM[message.source], 0, offset, message.value, RECEIVED)
     for offset, message in enumerate(journeys(30, seed=3))
 ]
 
@@ -28,7 +30,7 @@ def _count(dsn: str, sql: str) -> int:
 
 
 def test_batches_are_decoded_checked_and_written_in_order_each_once(warehouse_dsn: str) -> None:
-    refused = RawMessage("education.events", 0, 99, b"\x00 not avro")
+    refused = RawMessage("education.events", 0, 99, b"\x00 not avro", RECEIVED)
     writer = WriterProcess(warehouse_dsn)
     try:
         written = [
@@ -44,6 +46,10 @@ def test_batches_are_decoded_checked_and_written_in_order_each_once(warehouse_ds
     assert not writer.process.is_alive()
     assert _count(warehouse_dsn, "SELECT count(*) FROM events") == 30
     assert _count(warehouse_dsn, "SELECT count(*) FROM quarantined_messages") == 1
+    with psycopg.connect(warehouse_dsn) as conn:  # stamped when taken from the broker
+        assert conn.execute("SELECT received_at FROM quarantined_messages").fetchone() == (
+            RECEIVED,
+        )
     people = _count(warehouse_dsn, "SELECT count(DISTINCT person_id) FROM person_links")
     assert 0 < people == _count(warehouse_dsn, "SELECT count(*) FROM cohort_register")
 

@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from hub.settings import HubSettings
+from schemas.topics import QUARANTINE_TOPIC, SOURCE_BY_SYSTEM, SOURCE_TOPICS
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
@@ -75,8 +76,8 @@ def test_the_hub_services_are_wired_to_the_broker_and_warehouse(
 
         broker = services[settings.broker_host]["environment"]
         assert "broker" in broker["KAFKA_PROCESS_ROLES"].split(",")
-        listeners = broker["KAFKA_ADVERTISED_LISTENERS"].split(",")
-        assert f"PLAINTEXT://{settings.broker_bootstrap}" in listeners, name
+        [listener] = [n for n, at in advertised(broker).items() if at == settings.broker_bootstrap]
+        assert protocols(broker)[listener] == settings.broker_security_protocol, name
 
         warehouse = services[settings.warehouse_host]
         assert warehouse["image"].startswith("postgres:"), name
@@ -136,10 +137,19 @@ def published_ports(service: dict[str, Any]) -> list[str]:
     return [str(port) for port in service.get("ports", [])]
 
 
-def test_only_the_tls_proxy_publishes_a_port() -> None:
+def test_only_the_tls_proxy_and_the_brokers_tls_listener_publish_a_port() -> None:
     services = COMPOSE["services"]
     publishing = {name for name, service in services.items() if published_ports(service)}
-    assert publishing == {"proxy"}
+    assert publishing == {"proxy", "kafka"}
+    broker = services["kafka"]["environment"]
+    tls_ports = {
+        port
+        for name, port in listener_ports(broker).items()
+        if protocols(broker)[name] == "SASL_SSL"
+    }
+    for published in published_ports(services["kafka"]):
+        host_port, _, container_port = published.rpartition(":")
+        assert container_port in tls_ports and host_port == container_port
     assert services["proxy"]["image"].startswith("caddy:")
     assert {"hub-api", "prefect"} <= set(services["proxy"].get("depends_on", []))
 
@@ -168,3 +178,124 @@ def test_the_api_connects_as_its_least_privilege_role(monkeypatch: pytest.Monkey
     assert migrate.api_warehouse_user == settings.api_warehouse_user
     assert migrate.api_warehouse_password_file == settings.api_warehouse_password_file
     secret_mounted_at(migrate.api_warehouse_password_file, COMPOSE["services"]["hub-migrate"])
+
+
+# --- the broker: SASL/SCRAM for every client, ACLs for every principal ---------------------
+# Validated by reading the configuration: no Kafka distribution runs in the tests.
+
+KAFKA = COMPOSE["services"]["kafka"]["environment"]
+SETUP = COMPOSE["services"]["kafka-setup"]
+SETUP_SCRIPT = "\n".join(SETUP["command"])
+GRANT = re.compile(r"^\s*grant (\S+) (\S+) (topic|group) (\S+)\s*$", re.MULTILINE)
+SCRAM_USER = re.compile(r"^\s*scram_user (\S+) (\S+)\s*$", re.MULTILINE)
+
+
+def protocols(broker: dict[str, Any]) -> dict[str, str]:
+    """Each listener's security protocol."""
+    pairs = broker["KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"].split(",")
+    return dict(pair.split(":", 1) for pair in pairs)
+
+
+def _addresses(value: str) -> dict[str, str]:
+    return dict(item.split("://", 1) for item in value.split(","))
+
+
+def advertised(broker: dict[str, Any]) -> dict[str, str]:
+    return _addresses(broker["KAFKA_ADVERTISED_LISTENERS"])
+
+
+def listener_ports(broker: dict[str, Any]) -> dict[str, str]:
+    return {
+        name: at.rsplit(":", 1)[1] for name, at in _addresses(broker["KAFKA_LISTENERS"]).items()
+    }
+
+
+def grants() -> dict[str, set[tuple[str, str, str]]]:
+    """What kafka-setup allows each principal: (operation, resource type, resource name)."""
+    allowed: dict[str, set[tuple[str, str, str]]] = {}
+    for principal, operations, kind, name in GRANT.findall(SETUP_SCRIPT):
+        for operation in operations.split(","):
+            allowed.setdefault(principal, set()).add((operation, kind, name))
+    return allowed
+
+
+def test_every_client_listener_authenticates_with_scram() -> None:
+    assert KAFKA["KAFKA_SASL_ENABLED_MECHANISMS"] == "SCRAM-SHA-512"
+    listeners = _addresses(KAFKA["KAFKA_LISTENERS"])
+    for name, protocol in protocols(KAFKA).items():
+        if protocol == "PLAINTEXT":  # only the broker's own traffic, on its loopback
+            assert listeners[name].startswith("127.0.0.1:"), name
+            assert advertised(KAFKA).get(name, "127.0.0.1:").startswith("127.0.0.1:"), name
+        else:
+            assert protocol in ("SASL_PLAINTEXT", "SASL_SSL"), name
+    assert protocols(KAFKA)["EXTERNAL"] == "SASL_SSL"  # what partners reach from outside
+    assert KAFKA["KAFKA_INTER_BROKER_LISTENER_NAME"] == "BROKER"
+    assert KAFKA["KAFKA_CONTROLLER_QUORUM_VOTERS"] == "1@127.0.0.1:9093"
+
+
+def test_nothing_is_allowed_without_an_acl() -> None:
+    assert KAFKA["KAFKA_AUTHORIZER_CLASS_NAME"].endswith("StandardAuthorizer")
+    assert KAFKA["KAFKA_ALLOW_EVERYONE_IF_NO_ACL_FOUND"] == "false"
+    # the one super user is the unauthenticated loopback, reachable only from the broker's
+    # own network namespace (the broker, and kafka-setup which shares it)
+    assert KAFKA["KAFKA_SUPER_USERS"] == "User:ANONYMOUS"
+    assert SETUP["network_mode"] == "service:kafka"
+    assert "127.0.0.1:9091" in SETUP_SCRIPT
+
+
+def test_each_partner_may_write_only_its_own_topic() -> None:
+    allowed = grants()
+    for party, topic in SOURCE_BY_SYSTEM.items():
+        assert allowed[party] == {("Write", "topic", topic), ("Describe", "topic", topic)}, party
+    writers = {
+        principal
+        for principal, rules in allowed.items()
+        for operation, kind, name in rules
+        if operation in ("Write", "All") and kind == "topic" and name in SOURCE_TOPICS
+    }
+    # besides each partner on its own topic, only the API (for what a partner posts over
+    # HTTPS, bound to its token) writes the source topics
+    assert writers == set(SOURCE_BY_SYSTEM) | {"hub-api"}
+    assert all("*" not in name for rules in allowed.values() for _, _, name in rules)
+    assert "--resource-pattern-type literal" in SETUP_SCRIPT
+
+
+def test_the_worker_reads_the_sources_and_writes_only_the_quarantine_topic(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    worker = settings_of(COMPOSE["services"]["hub-worker"], monkeypatch)
+    rules = grants()[worker.broker_sasl_username or ""]
+    assert {name for op, kind, name in rules if op == "Read" and kind == "topic"} == set(
+        SOURCE_TOPICS
+    )
+    assert ("Read", "group", worker.streams_app_id) in rules
+    assert {name for op, _, name in rules if op == "Write"} == {QUARANTINE_TOPIC}
+    created = set(re.findall(r"^\s*topic (\S+)\s*$", SETUP_SCRIPT, re.MULTILINE))
+    assert created == {*SOURCE_TOPICS, QUARANTINE_TOPIC}
+
+
+def test_every_principal_is_a_scram_user_with_its_password_in_a_secret(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    users = dict(SCRAM_USER.findall(SETUP_SCRIPT))
+    assert set(users) == set(grants())
+    for user, path in users.items():
+        secret_mounted_at(Path(path), SETUP)
+        assert COMPOSE["secrets"][Path(path).name]["file"].startswith("./secrets/"), user
+    for name in ("hub-worker", "hub-api"):  # the hub's clients sign in as their principal
+        service = COMPOSE["services"][name]
+        settings = settings_of(service, monkeypatch)
+        assert settings.broker_security_protocol == "SASL_PLAINTEXT", name
+        assert users[settings.broker_sasl_username or ""] == str(
+            settings.broker_sasl_password_file
+        ), name
+        secret_mounted_at(settings.broker_sasl_password_file, service)
+
+
+def test_no_broker_secret_is_written_in_the_repository() -> None:
+    text = (ROOT / "docker-compose.yml").read_text()
+    assert not re.search(r"password\s*=\s*[\"']?[A-Za-z0-9]", text, re.IGNORECASE)
+    assert "%s]" in SETUP_SCRIPT and "$(cat" in SETUP_SCRIPT  # read from the secret, at run time
+    jaas = (ROOT / "deploy" / "kafka" / "kafka_server_jaas.conf").read_text()
+    assert "password" not in jaas.replace("no password", "")
+    assert "/secrets/" in (ROOT / ".gitignore").read_text().split()

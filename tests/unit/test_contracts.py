@@ -30,6 +30,7 @@ from schemas.catalogue import default_catalogue
 from schemas.envelope import Event
 
 CATALOGUE = default_catalogue()
+RECEIVED = dt.date(2026, 11, 2)  # a day the shipped contract (2026-01-01 to 2028-12-31) is in force
 SHIPPED = CONTRACT_DIR / "leicestershire-send-2026.yaml"
 
 
@@ -46,7 +47,6 @@ def candidate(**changes: Any) -> Candidate:
         "contract_id": "leics-send-sharing-2026",
         "area_code": "E10000018",
         "key_id": "key-1",
-        "recorded_on": dt.date(2026, 11, 2),
         "pseudonyms": frozenset({"p-1"}),
         "fields": frozenset({"therapy_type", "referral_date"}),
     }
@@ -117,7 +117,7 @@ def test_permissions_naming_unknown_parties_types_or_fields_are_refused(tmp_path
 
 
 def test_an_event_within_the_contract_is_accepted_with_the_version_it_was_decided_under() -> None:
-    decision = decide(candidate(), shipped_contracts(), CATALOGUE)
+    decision = decide(candidate(), shipped_contracts(), CATALOGUE, received_on=RECEIVED)
     assert decision.accepted
     assert (decision.contract_id, decision.contract_version) == ("leics-send-sharing-2026", 3)
 
@@ -127,8 +127,6 @@ def test_an_event_within_the_contract_is_accepted_with_the_version_it_was_decide
     [
         ({"event_type": "NoSuchEvent"}, Reason.SCHEMA_UNKNOWN),
         ({"contract_id": "someone-elses"}, Reason.UNKNOWN_CONTRACT),
-        ({"recorded_on": dt.date(2025, 12, 31)}, Reason.CONTRACT_NOT_IN_FORCE),
-        ({"recorded_on": dt.date(2029, 1, 1)}, Reason.CONTRACT_NOT_IN_FORCE),
         ({"area_code": "E06000016"}, Reason.WRONG_AREA),
         ({"source_system": "police"}, Reason.UNKNOWN_PARTY),
         ({"event_type": "EhcPlanIssued"}, Reason.TYPE_NOT_ALLOWED),
@@ -136,7 +134,7 @@ def test_an_event_within_the_contract_is_accepted_with_the_version_it_was_decide
     ],
 )
 def test_each_rule_refuses_with_its_reason(changes: dict[str, Any], reason: Reason) -> None:
-    decision = decide(candidate(**changes), shipped_contracts(), CATALOGUE)
+    decision = decide(candidate(**changes), shipped_contracts(), CATALOGUE, received_on=RECEIVED)
     assert decision.reason is reason
     assert "p-1" not in decision.detail
 
@@ -147,30 +145,30 @@ def test_a_field_outside_the_permission_is_refused_by_name() -> None:
         event_type="ExclusionRecorded",
         fields=frozenset({"exclusion_kind", "start_date", "school_urn"}),
     )
-    decision = decide(urn, shipped_contracts(), CATALOGUE)
+    decision = decide(urn, shipped_contracts(), CATALOGUE, received_on=RECEIVED)
     assert decision.reason is Reason.FIELD_NOT_ALLOWED
     assert decision.detail.endswith("school_urn")
 
 
 def test_the_national_opt_out_refuses_health_events_only() -> None:
     opted_out = frozenset({"p-1"})
-    health = decide(candidate(), shipped_contracts(), CATALOGUE, opted_out)
+    health = decide(candidate(), shipped_contracts(), CATALOGUE, opted_out, received_on=RECEIVED)
     assert health.reason is Reason.SUBJECT_OPTED_OUT
     council = candidate(
         source_system="education", event_type="SenSupportRecorded", fields=frozenset()
     )
-    assert decide(council, shipped_contracts(), CATALOGUE, opted_out).accepted
+    assert decide(council, shipped_contracts(), CATALOGUE, opted_out, received_on=RECEIVED).accepted
 
 
 def test_a_contract_change_decides_new_events_and_leaves_earlier_decisions_alone() -> None:
     original = shipped_contracts()
-    earlier = decide(candidate(), original, CATALOGUE)
+    earlier = decide(candidate(), original, CATALOGUE, received_on=RECEIVED)
     data = contract_data()
     data["version"] = 4
     data["permissions"] = [p for p in data["permissions"] if p["party"] != "health"]
     data["opt_out"] = {**data["opt_out"], "applies": False, "sources": []}
     revised = {"leics-send-sharing-2026": Contract.model_validate(data)}
-    later = decide(candidate(), revised, CATALOGUE)
+    later = decide(candidate(), revised, CATALOGUE, received_on=RECEIVED)
     assert later.reason is Reason.UNKNOWN_PARTY and later.contract_version == 4
     assert earlier.accepted and earlier.contract_version == 3  # a decision is never re-taken
 
@@ -189,7 +187,7 @@ def test_a_candidate_is_read_from_an_avro_record() -> None:
     }
     read = Candidate.from_record(record)
     assert read.fields == frozenset({"flag_date"})
-    assert read.pseudonyms == frozenset({"n"}) and read.recorded_on == dt.date(2026, 3, 1)
+    assert read.pseudonyms == frozenset({"n"}) and read.key_id == "key-1"
 
 
 # --- where a problem is, and what a message must never quote ---------------------------
@@ -361,7 +359,7 @@ def test_a_directory_of_contracts_is_keyed_by_id_and_refuses_two_with_one_id(
 # --- the decision ---------------------------------------------------------------------
 
 
-def test_in_force_is_judged_on_the_uk_calendar_day_of_recording() -> None:
+def test_in_force_is_judged_on_the_uk_calendar_day_of_receipt() -> None:
     april = {
         "leics-send-sharing-2026": shipped_contracts()["leics-send-sharing-2026"].model_copy(
             update={"valid_from": dt.date(2026, 4, 1)}
@@ -376,27 +374,56 @@ def test_in_force_is_judged_on_the_uk_calendar_day_of_recording() -> None:
         "flag_date": dt.date(2026, 3, 31),
     }
     half_past_midnight_bst = dt.datetime(2026, 3, 31, 23, 30, tzinfo=dt.UTC)
-    early = {**record, "recorded_at": half_past_midnight_bst - dt.timedelta(hours=1)}
-    on_time = {**record, "recorded_at": half_past_midnight_bst}
-    assert decide(Candidate.from_record(on_time), april, CATALOGUE).accepted
-    refused = decide(Candidate.from_record(early), april, CATALOGUE)
+    read = Candidate.from_record({**record, "recorded_at": half_past_midnight_bst})
+    on_time = uk_date(half_past_midnight_bst)
+    early = uk_date(half_past_midnight_bst - dt.timedelta(hours=1))
+    assert decide(read, april, CATALOGUE, received_on=on_time).accepted
+    refused = decide(read, april, CATALOGUE, received_on=early)
     assert refused.reason is Reason.CONTRACT_NOT_IN_FORCE
     assert uk_date("2026-03-31T23:30:00+00:00") == dt.date(2026, 4, 1)
     assert uk_date(dt.datetime(2026, 1, 5, 23, 30)) == dt.date(2026, 1, 5)  # naive is UTC
 
 
-def test_the_occurrence_date_does_not_matter_only_the_recording() -> None:
-    # a plan issued before the contract existed may still be shared under it
-    record = {
-        "event_type": "EhcPlanIssued",
-        "source_system": "education",
-        "contract_id": "leics-send-sharing-2026",
-        "area_code": "E10000018",
-        "occurred_at": dt.datetime(2019, 5, 1, tzinfo=dt.UTC),
-        "recorded_at": dt.datetime(2026, 5, 1, tzinfo=dt.UTC),
-        "subject": {"nhs_pseudonym": None, "upn_pseudonym": "u", "key_id": "key-1"},
-    }
-    assert decide(Candidate.from_record(record), shipped_contracts(), CATALOGUE).accepted
+def plan_issued(occurred: dt.date, recorded: dt.date) -> Candidate:
+    """An education partner's EhcPlanIssued as the gatekeeper reads it from the record."""
+    return Candidate.from_record(
+        {
+            "event_type": "EhcPlanIssued",
+            "source_system": "education",
+            "contract_id": "leics-send-sharing-2026",
+            "area_code": "E10000018",
+            "occurred_at": dt.datetime.combine(occurred, dt.time(9), dt.UTC),
+            "recorded_at": dt.datetime.combine(recorded, dt.time(9), dt.UTC),
+            "subject": {"nhs_pseudonym": None, "upn_pseudonym": "u", "key_id": "key-1"},
+        }
+    )
+
+
+def test_a_back_dated_recording_received_while_the_contract_is_in_force_is_accepted() -> None:
+    # recorded_at months before valid_from (2026-01-01): the sharing is the receipt
+    back_dated = plan_issued(occurred=dt.date(2025, 6, 1), recorded=dt.date(2025, 6, 2))
+    decision = decide(back_dated, shipped_contracts(), CATALOGUE, received_on=RECEIVED)
+    assert decision.accepted
+
+
+@pytest.mark.parametrize(
+    "recorded", [dt.date(2025, 6, 2), dt.date(2027, 6, 1), dt.date(2028, 12, 31)]
+)
+def test_an_event_received_after_the_contract_ended_is_refused_whatever_its_recording(
+    recorded: dt.date,
+) -> None:
+    late = plan_issued(occurred=dt.date(2025, 6, 1), recorded=recorded)
+    decision = decide(late, shipped_contracts(), CATALOGUE, received_on=dt.date(2029, 1, 1))
+    assert decision.reason is Reason.CONTRACT_NOT_IN_FORCE
+    assert decision.detail.endswith("received 2029-01-01")
+
+
+def test_a_historical_backfill_sent_while_the_contract_is_in_force_is_accepted() -> None:
+    # a plan issued and recorded in 2019, sent to the hub under the 2026 contract
+    backfill = plan_issued(occurred=dt.date(2019, 5, 1), recorded=dt.date(2019, 5, 1))
+    contracts = shipped_contracts()
+    assert decide(backfill, contracts, CATALOGUE, received_on=dt.date(2026, 1, 1)).accepted
+    assert decide(backfill, contracts, CATALOGUE, received_on=dt.date(2028, 12, 31)).accepted
 
 
 def test_a_decoded_event_is_decided_like_its_record() -> None:
@@ -418,13 +445,16 @@ def test_a_decoded_event_is_decided_like_its_record() -> None:
     read = Candidate.from_event(event)
     assert read.fields == frozenset({"exclusion_kind", "school_urn"})
     assert read.pseudonyms == frozenset({"u-1"}) and read.key_id is None
-    assert decide(read, shipped_contracts(), CATALOGUE).reason is Reason.FIELD_NOT_ALLOWED
+    decision = decide(read, shipped_contracts(), CATALOGUE, received_on=RECEIVED)
+    assert decision.reason is Reason.FIELD_NOT_ALLOWED
 
 
 @pytest.mark.parametrize("field", ["source_system", "contract_id", "event_type", "key_id"])
 def test_a_detail_describes_rather_than_quotes_what_might_be_an_identifier(field: str) -> None:
     nhs_number = "9434765919"
-    decision = decide(candidate(**{field: nhs_number}), shipped_contracts(), CATALOGUE)
+    decision = decide(
+        candidate(**{field: nhs_number}), shipped_contracts(), CATALOGUE, received_on=RECEIVED
+    )
     assert not decision.accepted
     assert nhs_number not in decision.detail and "not a name" in decision.detail
 
@@ -432,23 +462,29 @@ def test_a_detail_describes_rather_than_quotes_what_might_be_an_identifier(field
 def test_every_reason_but_acceptance_is_produced_by_some_event() -> None:
     contracts = shipped_contracts()
     produced = {
-        decide(candidate(**changes), contracts, CATALOGUE, frozenset({"p-1"})).reason
-        for changes in [
-            {"event_type": "NoSuchEvent"},
-            {"contract_id": "someone-elses"},
-            {"recorded_on": dt.date(2030, 1, 1)},
-            {"area_code": "E06000016"},
-            {"source_system": "police"},
-            {"event_type": "EhcPlanIssued"},
-            {"source_system": "voice", "event_type": "SurveyResponseReceived"},
-            {"key_id": "key-0"},
-            {},
+        decide(
+            candidate(**changes), contracts, CATALOGUE, frozenset({"p-1"}), received_on=day
+        ).reason
+        for changes, day in [
+            ({"event_type": "NoSuchEvent"}, RECEIVED),
+            ({"contract_id": "someone-elses"}, RECEIVED),
+            ({}, dt.date(2030, 1, 1)),
+            ({"area_code": "E06000016"}, RECEIVED),
+            ({"source_system": "police"}, RECEIVED),
+            ({"event_type": "EhcPlanIssued"}, RECEIVED),
+            ({"source_system": "voice", "event_type": "SurveyResponseReceived"}, RECEIVED),
+            ({"key_id": "key-0"}, RECEIVED),
+            ({}, RECEIVED),
         ]
     }
     area = Area("leics-send-sharing-2026", "E10000018")
     produced |= {
-        decide(candidate(), contracts, CATALOGUE, topic_party="education").reason,
-        decide(candidate(contract_id="x"), contracts, CATALOGUE, area=area).reason,
+        decide(
+            candidate(), contracts, CATALOGUE, received_on=RECEIVED, topic_party="education"
+        ).reason,
+        decide(
+            candidate(contract_id="x"), contracts, CATALOGUE, received_on=RECEIVED, area=area
+        ).reason,
     }
     assert produced == set(Reason) - {Reason.ACCEPTED}
 
@@ -464,7 +500,6 @@ changes = st.fixed_dictionaries(
         "contract_id": st.sampled_from(["leics-send-sharing-2026", "other"]),
         "area_code": st.sampled_from(["E10000018", "E06000016"]),
         "key_id": st.sampled_from(["key-1", "key-2", None]),
-        "recorded_on": st.dates(dt.date(2025, 6, 1), dt.date(2029, 6, 1)),
         "fields": st.frozensets(
             st.sampled_from(["therapy_type", "referral_date", "flag_date", "school_urn"])
         ),
@@ -472,14 +507,19 @@ changes = st.fixed_dictionaries(
 )
 
 
-@given(changes=changes, subject=pseudonyms, opted_out=st.booleans())
+@given(
+    changes=changes,
+    subject=pseudonyms,
+    opted_out=st.booleans(),
+    received=st.dates(dt.date(2025, 6, 1), dt.date(2029, 6, 1)),
+)
 def test_the_decision_is_pure_and_never_names_the_subject(
-    changes: dict[str, Any], subject: str, opted_out: bool
+    changes: dict[str, Any], subject: str, opted_out: bool, received: dt.date
 ) -> None:
     event = candidate(**changes, pseudonyms=frozenset({subject}))
     opt_outs = frozenset({subject}) if opted_out else frozenset()
-    first = decide(event, shipped_contracts(), CATALOGUE, opt_outs)
-    assert decide(event, shipped_contracts(), CATALOGUE, opt_outs) == first
+    first = decide(event, shipped_contracts(), CATALOGUE, opt_outs, received_on=received)
+    assert decide(event, shipped_contracts(), CATALOGUE, opt_outs, received_on=received) == first
     assert subject not in first.detail and subject[:10] not in first.detail
     assert first.accepted == (first.reason is Reason.ACCEPTED)
     if first.reason is not Reason.SCHEMA_UNKNOWN and first.reason is not Reason.UNKNOWN_CONTRACT:

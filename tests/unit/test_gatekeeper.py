@@ -17,6 +17,8 @@ from streams.gatekeeper import Gate
 from streams.ingest import RawMessage, sort_messages
 
 CATALOGUE = default_catalogue()
+RECEIVED = dt.datetime(2026, 3, 3, 10, tzinfo=dt.UTC)  # the shipped contract is in force
+AFTER_THE_CONTRACT = dt.datetime(2029, 1, 1, 10, tzinfo=dt.UTC)  # it ended 2028-12-31
 
 
 def referral(**envelope: Any) -> bytes:
@@ -44,16 +46,15 @@ def referral(**envelope: Any) -> bytes:
 def test_events_outside_their_contract_are_refused_with_the_contracts_reason() -> None:
     gate = Gate(shipped_contracts(), opted_out=frozenset({"n-opted"}))
     messages = [
-        referral(),
-        referral(source_system="education"),
-        referral(contract_id="someone-elses"),
-        referral(recorded_at=dt.datetime(2025, 6, 1, tzinfo=dt.UTC)),
-        referral(subject={"nhs_pseudonym": "n-opted"}),
-        b"\x00 not avro",
+        (referral(), RECEIVED),
+        (referral(source_system="education"), RECEIVED),
+        (referral(contract_id="someone-elses"), RECEIVED),
+        (referral(), AFTER_THE_CONTRACT),
+        (referral(subject={"nhs_pseudonym": "n-opted"}), RECEIVED),
+        (b"\x00 not avro", RECEIVED),
     ]
-    batch = sort_messages(
-        CATALOGUE, [RawMessage("health.events", 0, i, m) for i, m in enumerate(messages)], gate
-    )
+    raw = [RawMessage("health.events", 0, i, m, at) for i, (m, at) in enumerate(messages)]
+    batch = sort_messages(CATALOGUE, raw, gate)
     assert len(batch.events) == 1
     assert [(r.message.offset, r.reason) for r in batch.refusals] == [
         (1, "party_not_topic_owner"),
@@ -66,7 +67,7 @@ def test_events_outside_their_contract_are_refused_with_the_contracts_reason() -
 
 
 def test_without_a_gate_only_decoding_is_checked() -> None:
-    batch = sort_messages(CATALOGUE, [RawMessage("t", 0, 0, referral(contract_id="x"))])
+    batch = sort_messages(CATALOGUE, [RawMessage("t", 0, 0, referral(contract_id="x"), RECEIVED)])
     assert len(batch.events) == 1 and not batch.refusals
 
 
@@ -83,7 +84,9 @@ def test_decisions_shared_by_shape_still_meet_every_subject_with_the_opt_out_lis
         referral(subject={"nhs_pseudonym": "n-opted"}),
     ]
     batch = sort_messages(
-        CATALOGUE, [RawMessage("health.events", 0, i, m) for i, m in enumerate(messages)], gate
+        CATALOGUE,
+        [RawMessage("health.events", 0, i, m, RECEIVED) for i, m in enumerate(messages)],
+        gate,
     )
     assert [(r.message.offset, r.reason) for r in batch.refusals] == [
         (1, "subject_opted_out"),
@@ -115,9 +118,11 @@ def manifest(**fields: Any) -> bytes:
     return encode(CATALOGUE.latest("ExtractPublished"), record)
 
 
-def sorted_on(topic: str, *messages: bytes, gate: Gate | None = None) -> Any:
+def sorted_on(
+    topic: str, *messages: bytes, gate: Gate | None = None, received_at: dt.datetime = RECEIVED
+) -> Any:
     gate = gate or Gate(shipped_contracts(), area=AREA)
-    raw = [RawMessage(topic, 0, i, m) for i, m in enumerate(messages)]
+    raw = [RawMessage(topic, 0, i, m, received_at) for i, m in enumerate(messages)]
     return sort_messages(CATALOGUE, raw, gate)
 
 
@@ -215,6 +220,20 @@ def test_a_refusal_by_topic_is_not_shared_with_the_same_shape_on_its_own_topic()
     second = sorted_on("health.events", referral(), gate=gate)
     assert [r.reason for r in first.refusals] == ["party_not_topic_owner"]
     assert len(second.events) == 1 and not second.refusals
+
+
+def test_the_gate_judges_the_day_received_and_keeps_one_answer_per_day_received() -> None:
+    """A back-dated `recorded_at` received while the contract is in force passes; the same
+    message received after the contract ended is refused, through the same gate: the day
+    received, not the day recorded, is part of the shape whose answer is kept."""
+    gate = Gate(shipped_contracts(), area=AREA)
+    back_dated = referral(recorded_at=dt.datetime(2025, 6, 1, tzinfo=dt.UTC))
+    in_time = sorted_on("health.events", back_dated, gate=gate)
+    late = sorted_on("health.events", back_dated, gate=gate, received_at=AFTER_THE_CONTRACT)
+    again = sorted_on("health.events", back_dated, gate=gate)
+    assert len(in_time.events) == 1 and not in_time.refusals
+    assert [r.reason for r in late.refusals] == ["contract_not_in_force"]
+    assert len(again.events) == 1 and not again.refusals
 
 
 def test_the_worker_checks_events_against_the_area_in_its_settings() -> None:

@@ -6,6 +6,9 @@ import datetime as dt
 import random
 from pathlib import Path
 
+import pytest
+
+from producers import staging
 from producers.identity import Pseudonymiser
 from producers.mapped_extract import mapped_extract
 from producers.outbox import Outbox
@@ -72,4 +75,46 @@ def test_a_record_repeated_in_an_extract_is_sent_once_and_the_repeat_reported(
     assert len(summary.event_ids) == 2
     assert [(r.line, r.reason, r.message) for r in summary.refusals] == [
         (4, "duplicate_row", "same record as line 2")
+    ]
+
+
+def test_the_contract_is_judged_on_the_day_the_producer_sends(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An extract first staged while its contract was in force and resumed after it ended:
+    the rows keep the first run's `recorded_at`, but the row sent after the end is refused
+    at source, as the hub would refuse it on the day it received it."""
+    monkeypatch.setattr(staging, "CHUNK_ROWS", 1)
+    nhs = [synthetic_nhs_number(random.Random(20 + i)) for i in range(2)]
+    path = tmp_path / "exclusions.csv"
+    path.write_text(
+        "exclusion_id,nhs_number,start_date,category\n"
+        f"X1,{nhs[0]},2026-02-02,FTE\nX2,{nhs[1]},2026-02-09,FTE\n"
+    )
+    converter = mapped_extract(find_extract("education", "exclusions"), CATALOGUE)
+    target = PublishTarget(
+        "unused:9092", "education.events", "education", "leics-send-sharing-2026", "E10000018"
+    )
+    pseudonymiser = Pseudonymiser(b"k" * 32, "key-1")
+    with Outbox(tmp_path / "outbox.sqlite") as outbox:
+        first = staging.begin_staging(
+            path, target, pseudonymiser, outbox, now=NOW, catalogue=CATALOGUE, converter=converter
+        )
+        next(first.chunks())  # the first row is staged and committed, then the run stops
+    after_the_end = dt.datetime(2029, 1, 1, 12, tzinfo=dt.UTC)  # the contract ended 2028-12-31
+    with Outbox(tmp_path / "outbox.sqlite") as outbox:
+        second = staging.begin_staging(
+            path,
+            target,
+            pseudonymiser,
+            outbox,
+            now=after_the_end,
+            catalogue=CATALOGUE,
+            converter=converter,
+        )
+        assert second.context.recorded_at == NOW
+        for _ in second.chunks():
+            pass
+    assert [(r.line, r.reason) for r in second.summary.refusals] == [
+        (3, "contract_contract_not_in_force")
     ]

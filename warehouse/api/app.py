@@ -17,7 +17,11 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
-from warehouse.api import downloads, models, routes
+from contracts.decisions import Area
+from contracts.loading import shipped_contracts
+from schemas.broker_access import BrokerAccess
+from schemas.catalogue import default_catalogue
+from warehouse.api import downloads, models, publishing, routes
 from warehouse.api.access import AccessLog
 from warehouse.api.policy import (
     ANYONE,
@@ -46,6 +50,7 @@ class Route:
     errors: tuple[int, ...] = (401, 403, 422, 503)
     in_schema: bool = True
     files: tuple[str, ...] = ()  # a download: the media types it may answer with
+    status_code: int = 200
 
 
 ROUTES = (
@@ -90,6 +95,15 @@ ROUTES = (
         (400, 401, 403, 422, 503),
     ),
     Route(
+        "POST",
+        "/submissions/events",
+        publishing.submit_events,
+        allow(Role.PARTNER),
+        models.Published,
+        (400, 401, 403, 422, 503),
+        status_code=202,
+    ),
+    Route(
         "GET",
         "/partner/submissions",
         routes.partner_submissions,
@@ -102,6 +116,8 @@ ROUTES = (
     Route(
         "GET", "/audit/access", routes.audit_access, allow(Role.IG_AUDITOR), models.AccessLogPage
     ),
+    Route("GET", "/audit/report", routes.audit_report, allow(Role.IG_AUDITOR), models.IgReport),
+    Route("GET", "/audit/chain", routes.audit_chain, allow(Role.IG_AUDITOR), models.ChainStatus),
     Route("GET", "/tokens", routes.tokens, allow(Role.ADMIN), models.Tokens),
     Route("GET", "/openapi.json", routes.openapi, allow(*EVERY_ROLE), in_schema=False),
     Route("GET", "/docs", routes.docs, allow(*EVERY_ROLE), in_schema=False),
@@ -109,9 +125,19 @@ ROUTES = (
 
 
 def create_app(
-    dsn: str, topic_prefix: str = "", routes_table: tuple[Route, ...] = ROUTES
+    dsn: str,
+    topic_prefix: str = "",
+    routes_table: tuple[Route, ...] = ROUTES,
+    *,
+    broker_bootstrap: str | None = None,
+    broker_access: BrokerAccess | None = None,
+    area: Area | None = None,
 ) -> FastAPI:
-    """The API over the warehouse at `dsn` (topics named with `topic_prefix`, as the worker's)."""
+    """The API over the warehouse at `dsn` (topics named with `topic_prefix`, as the worker's).
+
+    Partners' events posted over HTTP go to the broker at `broker_bootstrap`, signed in as
+    `broker_access` (without a broker, posting answers 503), checked against the contracts
+    for the hub's `area`."""
     app = FastAPI(
         title="Joint Commissioning Hub",
         version="0.1.0",
@@ -123,6 +149,10 @@ def create_app(
     app.state.warehouse_dsn = dsn
     app.state.warehouse_pool = WarehousePool(dsn)  # opened on first use, or at startup
     app.state.topic_prefix = topic_prefix
+    app.state.broker = publishing.Broker(broker_bootstrap, broker_access)
+    app.state.area = area
+    app.state.contracts = shipped_contracts()
+    app.state.catalogue = default_catalogue()
     for route in routes_table:
         responses = documented(*route.errors)
         answer: dict[str, Any] = {"response_model": route.model}
@@ -137,6 +167,7 @@ def create_app(
             dependencies=[Depends(route.policy), Depends(known_parameters)],
             responses=responses,
             include_in_schema=route.in_schema,
+            status_code=route.status_code,
             openapi_extra={"x-roles": sorted(route.policy.roles) or [ANYONE]},
         )
     check_policies(app)
@@ -157,6 +188,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
     finally:
         await run_in_threadpool(pool.close)
+        await run_in_threadpool(app.state.broker.close)
 
 
 def downloaded(media_types: tuple[str, ...]) -> dict[str, Any]:

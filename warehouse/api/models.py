@@ -11,7 +11,7 @@ import datetime as dt
 import uuid
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Base64Bytes, BaseModel, ConfigDict, Field
 
 
 class Closed(BaseModel):
@@ -122,6 +122,27 @@ class Receipts(Closed):
     recorded: list[uuid.UUID] = Field(description="Those of the caller's events the hub holds.")
 
 
+SingleObject = Annotated[
+    Base64Bytes,
+    Field(
+        max_length=65_536,
+        description="One event: its Avro single-object bytes (`C3 01`, fingerprint, body), base64.",
+    ),
+]
+
+
+class EventSubmission(Closed):
+    events: Annotated[
+        list[SingleObject],
+        Field(max_length=500, description="The caller's own events, taken whole or not at all."),
+    ]
+
+
+class Published(Closed):
+    topic: str = Field(description="The caller's own source topic, where the events went.")
+    published: list[uuid.UUID] = Field(description="The event ids the broker confirmed.")
+
+
 class Submission(Closed):
     extract_id: uuid.UUID
     event_type: str
@@ -173,6 +194,114 @@ class AccessEntry(Closed):
 
 class AccessLogPage(Closed):
     entries: list[AccessEntry]
+
+
+class ReceivedCounts(Closed):
+    messages: int
+    by_party: dict[str, int]
+
+
+class AcceptedCounts(Closed):
+    events: int
+    by_party: dict[str, int]
+    by_event_type: dict[str, int]
+
+
+class RefusedCounts(Closed):
+    messages: int
+    by_reason: dict[str, int]
+    by_party: dict[str, int]
+    by_party_and_reason: dict[str, dict[str, int]]
+    note: str
+
+
+class ErasureCounts(Closed):
+    deletion_records: int
+    events_erased: int
+    by_event_type: dict[str, int]
+    quarantined_erased: int
+
+
+class Erasures(Closed):
+    retention: ErasureCounts
+    opt_out: ErasureCounts
+
+
+class MonthsCovered(Closed):
+    first: str | None
+    last: str | None
+    with_events: int
+
+
+class ExtractFed(Closed):
+    extract_id: uuid.UUID
+    party: str | None
+    published_at: str | None = Field(description="ISO 8601, as the manifest gave it.")
+    events: int
+
+
+class FigureLineage(Closed):
+    figure: str
+    kind: Literal["kpi", "jsna", "crosstab"]
+    event_types: list[str]
+    also_reads: list[str]
+    events: int
+    contracts: dict[str, int]
+    months: MonthsCovered
+    extracts: list[ExtractFed]
+    events_without_extract: int
+
+
+class Lineage(Closed):
+    note: str
+    figures: list[FigureLineage]
+
+
+class TokenReads(Closed):
+    token_name: str
+    role: str
+    party: str | None
+    calls: int
+    refused_calls: int
+    by_route: dict[str, int]
+    rows_returned: int
+    cells_returned: int
+    cells_suppressed: int
+
+
+class IgReport(Closed):
+    """One contract's month: the same document as `hub audit report --format json`."""
+
+    contract_id: str
+    month: str
+    received: ReceivedCounts
+    accepted: AcceptedCounts
+    refused: RefusedCounts
+    erasures: Erasures
+    lineage: Lineage
+    access: list[TokenReads]
+
+
+class ChainBreakFound(Closed):
+    sequence: int = Field(description="0 for a deletion record no erased row carries.")
+    kind: Literal["link_broken", "content_changed", "hash_changed", "erasure_unrecorded"]
+    meaning: str
+
+
+class ChainVerification(Closed):
+    verified_at: dt.datetime | None
+    holds: bool
+    rows: int
+    tombstones: int
+    last_sequence: int
+    first_break: ChainBreakFound | None
+
+
+class ChainStatus(Closed):
+    """The latest `hub audit verify` (null if never run) and the rows appended since."""
+
+    latest: ChainVerification | None
+    rows_appended_since: int | None
 
 
 class TokenEntry(Closed):

@@ -21,7 +21,9 @@ from warehouse.access_log import read_access, suppressed_in
 from warehouse.api.access import returned
 from warehouse.api.models import ReceiptsQuery
 from warehouse.api.policy import SignedIn, Warehouse
+from warehouse.chain_audit import latest_verification
 from warehouse.crosstab import crosstab_document
+from warehouse.ig_report import UnknownContract, ig_report_document
 from warehouse.jsna import jsna_document
 from warehouse.publication_cache import Counts, Document, encoded
 from warehouse.quarantine import held_from
@@ -32,6 +34,7 @@ from warehouse.tokens import list_tokens
 MONTH = r"^20\d{2}-(0[1-9]|1[0-2])$"  # 2000-01 to 2099-12
 LONGEST_SPAN_MONTHS = 240
 TOKEN_NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+CONTRACT_ID = r"^[a-z0-9][a-z0-9-]*$"  # as contracts/models.py declares it
 EARLIEST = dt.date(1900, 1, 1)  # dates the JSNA's month arithmetic and the log can hold
 LATEST = dt.date(2999, 12, 31)
 
@@ -208,6 +211,33 @@ def audit_access(
     entries = read_access(conn, start, token, limit)
     returned(request, len(entries))
     return {"entries": [entry.as_dict() for entry in entries]}
+
+
+def audit_report(
+    request: Request,
+    conn: Warehouse,
+    contract: Annotated[
+        str, Query(pattern=CONTRACT_ID, max_length=100, description="A contract id.")
+    ],
+    month: Annotated[str, Query(pattern=MONTH, description="A month, YYYY-MM (UTC).")],
+) -> dict[str, Any]:
+    """One contract's month for information governance: events received, accepted and
+    refused, erasures, each figure's lineage and who read what; the same document as
+    `hub audit report --format json`."""
+    try:
+        document = ig_report_document(conn, contract, dt.date.fromisoformat(f"{month}-01"))
+    except UnknownContract:
+        raise HTTPException(422, "contract: the hub knows no contract of that id") from None
+    returned(request, len(document["lineage"]["figures"]))
+    return document
+
+
+def audit_chain(request: Request, conn: Warehouse) -> dict[str, Any]:
+    """The latest verification of the event store's hash chain (`hub audit verify`), and
+    how many rows were appended since it."""
+    status = latest_verification(conn)
+    returned(request, 0 if status["latest"] is None else 1)
+    return status
 
 
 def tokens(request: Request, conn: Warehouse) -> dict[str, Any]:
