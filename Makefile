@@ -10,7 +10,7 @@ export GX_ANALYTICS_ENABLED := False
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 
-.PHONY: install demo test lint fmt bench down clean mutation
+.PHONY: install demo test lint fmt bench down clean mutation chromium
 
 install: $(STAMP)
 
@@ -24,8 +24,27 @@ $(STAMP): pyproject.toml constraints.txt
 demo: $(STAMP)
 	$(BIN)/hub demo
 
-test: $(STAMP) lint
+test: $(STAMP) lint chromium
 	$(BIN)/python -m pytest -p no:cacheprovider --durations=20 --cov --cov-report=term:skip-covered tests
+
+# The browser tier (tests/browser/) drives Debian's Chromium (decision 0024): installed here
+# when it is missing and apt-get may run (as root, or by sudo without a password); otherwise
+# `make test` stops and says how to install it.
+CHROMIUM := /usr/bin/chromium
+
+chromium:
+	@test -x $(CHROMIUM) && exit 0; \
+	if [ "$$(id -u)" = 0 ]; then as_root=""; \
+	elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then as_root="sudo -n"; \
+	else echo "The browser tests need Debian's Chromium at $(CHROMIUM), and apt-get cannot run" \
+	  "here. Install it, then run make test again:" \
+	  "sudo apt-get update && sudo apt-get install --no-install-recommends chromium" >&2; exit 1; fi; \
+	command -v apt-get >/dev/null || { echo "The browser tests need Chromium at $(CHROMIUM)," \
+	  "and this machine has no apt-get: install Debian's (or your system's) chromium there." >&2; exit 1; }; \
+	echo "Installing Debian's chromium for the browser tests (a few minutes, once)"; \
+	$$as_root apt-get update -qq && \
+	$$as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	  chromium >/dev/null && test -x $(CHROMIUM)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

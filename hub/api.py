@@ -4,7 +4,7 @@ The app itself (`warehouse/api/`) takes the warehouse's address as an argument; 
 entry point is the shell that reads `HUB_*` settings and serves it with uvicorn,
 connected as the API's least-privilege login role (`HUB_API_WAREHOUSE_USER`), publishing
 partners' posted events to the broker (`HUB_BROKER_HOST/PORT`) for the hub's contract
-and area (`HUB_CONTRACT_ID`, `HUB_AREA_CODE`).
+and area (`HUB_CONTRACT_ID`, `HUB_AREA_CODE`), its dashboard headed with `HUB_AREA_NAME`.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ def main() -> None:
             broker_bootstrap=settings.broker_bootstrap,
             broker_access=settings.broker_access(),
             area=Area(settings.contract_id, settings.area_code),
+            area_name=settings.area_name,
         ),
         host=settings.api_host,
         port=settings.api_port,

@@ -21,6 +21,9 @@ class HubSettings(BaseSettings):
 
     state_dir: Path = Field(Path(".hub"), description="Where the embedded stack keeps its data.")
     area_code: str = Field("E10000018", description="ONS code of the local area.")
+    area_name: str = Field(
+        "Local area SEND partnership", description="The area's name, in the dashboard's header."
+    )
     contract_id: str = Field("leics-send-sharing-2026", description="Data-sharing contract id.")
 
     broker_host: str = Field("127.0.0.1", description="Kafka-compatible broker host.")

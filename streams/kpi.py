@@ -100,7 +100,6 @@ class Kpi:
     polarity: Polarity
     green_from: float
     amber_from: float
-    comparators: tuple[tuple[str, float], ...]
     owner: str
     source: str
     seeds: str
@@ -206,7 +205,6 @@ class KpiResult:
                 }
                 for month in self.trend
             ],
-            "comparators": dict(kpi.comparators),
             "definition": kpi.definition,
             "source": kpi.source,
             "owner": kpi.owner,
@@ -246,7 +244,6 @@ def share(
         polarity=Polarity.HIGHER_IS_BETTER,
         green_from=target,
         amber_from=target - 10,
-        comparators=(),
         owner=owner,
         source=source,
         seeds=seeds,
@@ -254,6 +251,5 @@ def share(
 
 
 def declare(**fields: Any) -> Kpi:
-    """A KPI declared in full; comparators default to none."""
-    fields.setdefault("comparators", ())
+    """A KPI declared in full (its comparators are reference data: `streams/comparators.py`)."""
     return Kpi(**fields)

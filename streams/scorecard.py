@@ -1,8 +1,9 @@
 """The balanced scorecard's KPI catalogue: every KPI declaration, in the order shown.
 
 Each KPI (`streams/kpi.py`) names its perspective, definition, target, polarity, RAG
-thresholds, comparators, owner and source, and where its numerator and denominator
-come from; the declarations live in `streams/kpis/`, one module per perspective. The
+thresholds, owner and source, and where its numerator and denominator come from (its
+published comparators are reference data: `streams/comparators.py`); the declarations
+live in `streams/kpis/`, one module per perspective. The
 rules that turn events into monthly measures are in `streams/measures.py` (one event
 at a time) and `streams/person_measures.py` (from a person's events and history).
 Adding a KPI means a declaration, a line here and, if it reads events, its rule and

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
+from streams.comparators import Comparator
 from streams.jsna import month_ends
 from streams.kpi import Figure, Kpi, KpiResult, MonthFigure, Source
 from streams.scorecard import CATALOGUE
@@ -35,11 +36,13 @@ def months_between(first: dt.date, last: dt.date) -> list[dt.date]:
 
 @dataclass(frozen=True)
 class ScorecardInputs:
-    """Everything the catalogue reads, loaded once: measures, cohort counts, population."""
+    """Everything the catalogue reads, loaded once: measures, cohort counts, population,
+    and the comparators published for its KPIs."""
 
     measures: dict[tuple[str, dt.date], tuple[int, int]]
     cohort: dict[tuple[dt.date, str, str, str], int]  # (month, status, dimension, value)
     population: dict[int, int]  # year -> people aged 0-25
+    comparators: tuple[Comparator, ...] = ()  # published figures to compare with
 
     def figure(self, kpi: Kpi, figure: Figure, month: dt.date) -> int:
         if figure.source is Source.MEASURES:

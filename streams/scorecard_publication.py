@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+from streams.comparators import COMPARISON_TEXT, Comparison, published_comparators
 from streams.disclosure import (
     HIDDEN,
     NOT_APPLICABLE,
@@ -313,6 +314,8 @@ def publish_kpi(figures: ScorecardFigures, result: KpiResult) -> dict[str, Any]:
             )
     rag = _rag(kpi, change if kpi.unit is Unit.COUNT else value)
     empty = result.empty
+    shown = [month.period for month in result.trend]
+    comparators = published_comparators(kpi, figures.inputs.comparators, shown, figures.pair)
     return {
         "id": kpi.id,
         "name": kpi.name,
@@ -329,7 +332,9 @@ def publish_kpi(figures: ScorecardFigures, result: KpiResult) -> dict[str, Any]:
         "period_from": headline[0].isoformat()[:7] if headline else None,
         "period_to": result.last_period.isoformat()[:7] if result.last_period else None,
         "trend": trend,
-        "comparators": dict(kpi.comparators),
+        # England's, the region's and neighbours' published figures, each year beside ours
+        "comparators": comparators,
+        "comparators_note": None if comparators else COMPARISON_TEXT[Comparison.NO_COMPARATOR],
         "definition": kpi.definition,
         "source": kpi.source,
         "owner": kpi.owner,

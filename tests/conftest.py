@@ -26,7 +26,7 @@ from warehouse.migrate import upgrade
 from warehouse.privileges import ensure_api_login
 from warehouse.tokens import Role, issue_token
 
-TIERS = ("unit", "component", "integration", "scenario")
+TIERS = ("unit", "component", "integration", "scenario", "browser")
 TEMPLATE_DATABASE = "hub_template"
 API_LOGIN = "hub_api_login"  # the API's least-privilege role, as `hub up` makes it
 

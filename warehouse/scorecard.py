@@ -2,9 +2,10 @@
 
 The engine (`streams/scorecard_engine.py`, pure) evaluates every KPI declaration over
 a span of months; this module runs the queries that feed it (KPI measures, the
-cohort counts the catalogue reads, the reference population) and the JSNA tables
-its stock figures are protected with, and hands them to `streams/scorecard_publication.py`,
-which shapes the protected document the CLI and the API return.
+cohort counts the catalogue reads, the reference population, the published comparators)
+and the JSNA tables its stock figures are protected with, and hands them to
+`streams/scorecard_publication.py`, which shapes the protected document the CLI and the
+API return.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from streams.scorecard_engine import ScorecardInputs, cohort_keys, evaluate
 from streams.scorecard_publication import needed_months, publication_periods, publish_scorecard
 from warehouse.publication import month_tables, publication_rule
 from warehouse.publication_cache import published
+from warehouse.reference import comparators
 
 
 def load_inputs(conn: psycopg.Connection) -> ScorecardInputs:
@@ -48,7 +50,7 @@ def load_inputs(conn: psycopg.Connection) -> ScorecardInputs:
             " WHERE dimension = 'all' AND value = 'all'"
         ).fetchall()
     }
-    return ScorecardInputs(measures, dict(cohort), population)
+    return ScorecardInputs(measures, dict(cohort), population, comparators(conn))
 
 
 def scorecard_as_at(conn: psycopg.Connection) -> dt.date | None:

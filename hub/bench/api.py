@@ -14,6 +14,8 @@ locust: locust is not among the hub's dependencies, and it runs on gevent, which
 the standard library of the process that imports it (here the CLI's, or the test
 session's). One cold call of each route is timed before the clients start (`cold_ms`):
 that is the cost of building a document, which the publication cache then keeps.
+Then the dashboard's pages are timed, one signed-in session per role (`pages.py`):
+server time per page from the access log, p50 and p95, and each page's weight.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from typing import Any
 import httpx
 import psycopg
 
+from hub.bench.pages import ROUNDS, time_pages
 from hub.processes import spawn, stop
 from hub.settings import HubSettings
 from hub.stack.supervisor import ensure_api_login_role
@@ -83,6 +86,7 @@ class ApiBenchmark:
     access_log_rows: int
     cached: bool  # whether the API's role may read the version the publication cache keys on
     routes: list[str] = field(default_factory=list)
+    pages: dict[str, dict[str, Any]] = field(default_factory=dict)  # hub/bench/pages.py
 
     def as_json(self) -> dict[str, Any]:
         total = figures(self.calls)
@@ -105,6 +109,7 @@ class ApiBenchmark:
                 }
                 for route in self.routes
             },
+            "pages": self.pages,
         }
 
 
@@ -246,6 +251,7 @@ def run_api_benchmark(
     scale: float = 1.0,
     clients: int = 20,
     seconds: float = 30.0,
+    page_calls: int = ROUNDS,
     say: Say = print,
 ) -> ApiBenchmark:
     """Load the area into the (migrated, empty) warehouse of `settings`, start the API, and
@@ -257,6 +263,7 @@ def run_api_benchmark(
             role: issue_token(conn, f"bench-{role.value}", role)[0]
             for role in (Role.COMMISSIONER, Role.PUBLIC_HEALTH)
         }
+        first_kpi = conn.execute("SELECT min(kpi_id) FROM kpi_measures").fetchone()
         cached = version_readable_by(conn, API_GROUP)
     if not cached:
         say(f"{API_GROUP} cannot read the publication cache's version: every call builds afresh")
@@ -280,6 +287,9 @@ def run_api_benchmark(
         with connect(dsn) as conn:
             row = conn.execute("SELECT count(*) FROM access_log WHERE id > %s", (top,)).fetchone()
         logged = int(row[0]) if row else 0
+        say(f"timing the dashboard's pages, {page_calls} calls each ...")
+        kpi = first_kpi[0] if first_kpi else None
+        pages = time_pages(settings.api_url, dsn, tokens, kpi, page_calls)
     finally:
         stop(api, timeout=20)
     return ApiBenchmark(
@@ -295,4 +305,5 @@ def run_api_benchmark(
         access_log_rows=logged,
         cached=cached,
         routes=[t.route for t in chosen],
+        pages=pages,
     )

@@ -1,7 +1,8 @@
 """`hub demo`: the hub end to end on one machine, for someone meeting it for the first time.
 
 It only drives other `hub` commands in turn (up, reference load, backfill, scorecard, jsna,
-pipelines run) over a small synthetic area, so the demo shows exactly what a user would type.
+pipelines run) over a small synthetic area, so the demo shows exactly what a user would type;
+it ends with the dashboard's address and a sign-in token for each role.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from rich.console import Console
 from hub.commands.keys import keys_init
 from hub.settings import HubSettings
 from warehouse.connection import WarehouseUnavailable, connect
+from warehouse.tokens import Role, TokenError, issue_token
 
 console = Console()
 errors = Console(stderr=True)
@@ -76,6 +78,40 @@ def demo(
         "  hub tokens create --role partner --party education --name X   (a partner's own)\n"
         f"then: curl -H 'Authorization: Bearer TOKEN' {settings.api_url}/scorecard  ·  "
         "`hub tokens list`  ·  `hub audit access`"
+    )
+    _print_dashboard(settings)
+
+
+# Who the demo's dashboard tokens are for: each role with pages, a partner as one party.
+DEMO_READERS = (
+    (Role.COMMISSIONER, None),
+    (Role.PUBLIC_HEALTH, None),
+    (Role.IG_AUDITOR, None),
+    (Role.PARTNER, "education"),
+)
+
+
+def _print_dashboard(settings: HubSettings) -> None:
+    """The dashboard's address and a fresh sign-in token for each role, printed here only:
+    the hub keeps their hashes, nothing writes the secrets anywhere else."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    try:
+        with connect(settings.warehouse_dsn()) as conn:
+            issued = [
+                (role, party, issue_token(conn, f"demo-{role.value}-{stamp}", role, party)[0])
+                for role, party in DEMO_READERS
+            ]
+    except (WarehouseUnavailable, TokenError) as error:
+        errors.print(f"[red]no dashboard tokens: {error}[/red]")
+        return
+    console.rule("The dashboard")
+    console.print(f"Open {settings.api_url}/sign-in and sign in with one of these tokens:")
+    for role, party, secret in issued:
+        who = f"{role.value} ({party})" if party else role.value
+        console.print(f"  {who:<24} {secret}", soft_wrap=True, highlight=False)
+    console.print(
+        "[yellow]Shown this once: the hub keeps only their hashes."
+        " `hub tokens revoke NAME` ends one (`hub tokens list` names them).[/yellow]"
     )
 
 

@@ -62,7 +62,9 @@ def synth(
     )
 
 
-reference = typer.Typer(help="Reference data for JSNA rates and localities.", no_args_is_help=True)
+reference = typer.Typer(
+    help="Reference data: JSNA rates and localities, published comparators.", no_args_is_help=True
+)
 
 
 @reference.command("load")
@@ -74,18 +76,40 @@ def load(
         str | None,
         typer.Option("--by", help="Who is loading it, for the record (default: your login)."),
     ] = None,
+    comparators_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--comparators",
+            help="Published comparators (default: the directory's comparators.csv, else the"
+            " figures the hub ships with).",
+        ),
+    ] = None,
 ) -> None:
-    """Load localities.csv (LSOA -> locality) and population.csv (JSNA denominators).
+    """Load localities.csv (LSOA -> locality), population.csv (JSNA denominators) and
+    comparators.csv (figures England, the region and neighbours published for the KPIs).
 
     The load is recorded (what, when, by whom) and every projection is rebuilt with it at
     once, so the JSNA is as if the figures had been there from the start; a running
     worker uses them from its next batch.
     """
     from pipelines.reference import apply_reference
+    from streams.comparators import COLUMNS, SHIPPED, parse_comparators
+    from streams.scorecard import CATALOGUE
     from warehouse.connection import WarehouseUnavailable, connect
 
     localities = _rows(directory / "localities.csv", ("lsoa_code", "locality"))
     population = _rows(directory / "population.csv", ("year", "dimension", "value", "people"))
+    source = comparators_file or directory / "comparators.csv"
+    if comparators_file is None and not source.exists():
+        source = SHIPPED
+    rows = _rows(source, COLUMNS)
+    try:
+        comparators = parse_comparators(
+            [dict(zip(COLUMNS, row, strict=True)) for row in rows], {k.id for k in CATALOGUE}
+        )
+    except ValueError as error:
+        errors.print(f"[red]{source.name}: {error}[/red]")
+        raise typer.Exit(EXIT_USAGE) from None
     settings = HubSettings()
     try:
         with connect(settings.warehouse_dsn()) as conn:
@@ -95,12 +119,14 @@ def load(
                 population,
                 loaded_by=loaded_by or _login(),
                 dsn=settings.warehouse_dsn(),
+                comparators=comparators,
             )
     except WarehouseUnavailable as error:
         errors.print(f"[red]{error}[/red]")
         raise typer.Exit(EXIT_UNAVAILABLE) from None
     console.print(
-        f"{len(localities)} LSOAs and {len(population)} population figures loaded"
+        f"{len(localities)} LSOAs, {len(population)} population figures and"
+        f" {len(comparators)} published comparators ({source}) loaded"
         f" (load {applied.load_id}); the JSNA was rebuilt with them from"
         f" {applied.rebuild.events:,} events in {applied.rebuild.seconds:.1f}s"
     )

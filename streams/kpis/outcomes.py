@@ -97,7 +97,7 @@ REPEAT_FIXED_TERM_EXCLUSIONS = declare(
 )
 
 
-def _absence(status: str, label: str, target: float, comparator: float) -> Kpi:
+def _absence(status: str, label: str, target: float) -> Kpi:
     return declare(
         id=f"absence_rate_{status.lower()}",
         name=f"Overall absence rate, pupils with {label}",
@@ -111,7 +111,6 @@ def _absence(status: str, label: str, target: float, comparator: float) -> Kpi:
         polarity=Polarity.LOWER_IS_BETTER,
         green_from=target,
         amber_from=target + 2.0,
-        comparators=(("leicestershire_2019_secondary", comparator),),
         owner="Council inclusion service",
         source="AttendanceRecorded events and the cohort register",
         seeds="003",
@@ -119,7 +118,7 @@ def _absence(status: str, label: str, target: float, comparator: float) -> Kpi:
 
 
 ABSENCE_BY_STATUS = {
-    "EHC_PLAN": _absence("EHC_PLAN", "an EHC plan", 6.9, 12.5),
-    "SEN_SUPPORT": _absence("SEN_SUPPORT", "SEN support", 5.6, 9.0),
-    "NONE": _absence("NONE", "no SEN recorded", 3.8, 5.2),
+    "EHC_PLAN": _absence("EHC_PLAN", "an EHC plan", 6.9),
+    "SEN_SUPPORT": _absence("SEN_SUPPORT", "SEN support", 5.6),
+    "NONE": _absence("NONE", "no SEN recorded", 3.8),
 }

@@ -35,7 +35,6 @@ EHCP_WITHIN_20_WEEKS_EXCL_EXCEPTIONS = Kpi(
     ),
     numerator="plans without a permitted exception issued within 140 days of request",
     denominator="plans without a permitted exception issued in the period",
-    comparators=(),
     seeds="001, 003 (split inferred)",
     **_EHCP_COMMON,
 )
@@ -49,7 +48,6 @@ EHCP_WITHIN_20_WEEKS_INCL_EXCEPTIONS = Kpi(
     ),
     numerator="plans issued within 140 days of request",
     denominator="plans issued in the period",
-    comparators=(("regional_2020", 67.8), ("national_2020", 58.7)),
     seeds="001, 002, 003",
     **_EHCP_COMMON,
 )

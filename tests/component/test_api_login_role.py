@@ -72,9 +72,14 @@ REACH = {
         "released_at",
     },
     "projection_rebuilds": {"rebuild_id"},  # 0014: the publication cache's version
+    "reference_comparators": "*",  # 0016: published comparators, for the scorecard
     "reference_loads": {"load_id"},  # 0011: the publication cache's version
     "reference_localities": "*",  # 0011: LSOA to locality, for the cross-tabs
     "reference_population": "*",
+    "web_sessions": "*",  # 0015: the dashboard's sessions (their ids hashed)
+    "pipeline_runs": "*",  # 0015: the reconcile runs, for the data-quality page
+    "reconciliation_results": "*",
+    "data_quality_results": "*",
 }
 
 

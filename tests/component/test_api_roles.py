@@ -16,6 +16,7 @@ from tests.support.api import bearer, issue
 from warehouse.api import create_app
 from warehouse.api.policy import check_policies
 from warehouse.connection import connect
+from warehouse.web.app import ROUTERS as DASHBOARD_ROUTERS
 
 ROLES = ("partner", "commissioner", "public_health", "ig_auditor", "admin")
 ANYONE = "anyone"
@@ -54,11 +55,14 @@ NOT_SIGNED_IN = ("no token", "wrong token", "revoked token", "expired token")
 
 
 def routes_of_the_app() -> set[tuple[str, str]]:
+    """The API's routes; the dashboard's pages (sessions, not tokens) are
+    tests/component/test_dashboard.py's."""
     app = create_app("host=unused")
+    pages = {route.path for router in DASHBOARD_ROUTERS for route in router.routes}  # type: ignore[attr-defined]
     return {
         (method, route.path)
         for route in app.routes
-        if isinstance(route, APIRoute)
+        if isinstance(route, APIRoute) and route.path not in pages
         for method in route.methods or ()
     }
 

@@ -9,11 +9,23 @@ from hub.cli import app
 
 KEYS = {"p50_ms", "p95_ms", "requests", "errors", "clients", "seconds", "scale", "cpu_count"}
 ROUTE_KEYS = {"p50_ms", "p95_ms", "requests", "errors", "cold_ms"}
+PAGE_KEYS = {"path", "cold_ms", "p50_ms", "p95_ms", "requests", "errors", "weight_bytes"}
 
 
 def test_bench_api_writes_its_results(tmp_path: Path) -> None:
     output = tmp_path / "api.json"
-    args = ["bench", "api", "--scale", "0.01", "--clients", "2", "--seconds", "2"]
+    args = [
+        "bench",
+        "api",
+        "--scale",
+        "0.01",
+        "--clients",
+        "2",
+        "--seconds",
+        "2",
+        "--page-calls",
+        "3",
+    ]
     result = CliRunner().invoke(app, [*args, "--output", str(output)])
     assert result.exit_code == 0, result.output
     figures = json.loads(output.read_text())
@@ -28,3 +40,8 @@ def test_bench_api_writes_its_results(tmp_path: Path) -> None:
     # every call signed in, passed disclosure control and left its row in the access log
     assert figures["access_log_rows"] == figures["requests"]
     assert figures["access_log_complete"] is True
+    # the dashboard's pages, through a signed-in session: server time and weight of each
+    assert set(figures["pages"]) >= {"scorecard", "jsna", "jsna_crosstab", "data_quality"}
+    for page in figures["pages"].values():
+        assert page.keys() >= PAGE_KEYS and page["errors"] == 0, page
+        assert 0 < page["p50_ms"] <= page["p95_ms"] and page["weight_bytes"] > 10_000, page

@@ -47,7 +47,6 @@ FIELDS: dict[str, Any] = {
     "polarity": Polarity.HIGHER_IS_BETTER,
     "green_from": 90.0,
     "amber_from": 80.0,
-    "comparators": (("national", 50.0),),
     "owner": "SEN team",
     "source": "EhcPlanIssued events",
     "seeds": "003",
@@ -82,16 +81,13 @@ def test_a_share_is_higher_is_better_with_amber_ten_points_under_its_target() ->
         polarity=Polarity.HIGHER_IS_BETTER,
         green_from=85.0,
         amber_from=75.0,
-        comparators=(),
         owner="Designated clinical officer",
         source="AdviceReturned events",
         seeds="001",
     )
 
 
-def test_a_declared_kpi_has_no_comparators_unless_it_names_some() -> None:
-    without = {key: value for key, value in FIELDS.items() if key != "comparators"}
-    assert declare(**without) == kpi(comparators=())
+def test_a_declared_kpi_is_the_kpi_its_fields_name() -> None:
     assert declare(**FIELDS) == kpi()
 
 
@@ -236,7 +232,6 @@ def test_the_dictionary_a_reader_gets_carries_every_figure() -> None:
             {"period": "2025-04", "numerator": 9, "denominator": 10, "value": 90.0},
             {"period": "2026-03", "numerator": 8, "denominator": 10, "value": 80.0},
         ],
-        "comparators": {"national": 50.0},
         "definition": "plans issued on time / plans issued",
         "source": "EhcPlanIssued events",
         "owner": "SEN team",

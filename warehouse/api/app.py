@@ -35,6 +35,7 @@ from warehouse.api.pool import WarehousePool
 from warehouse.api.problems import as_problems_in, documented, install
 from warehouse.exports import MEDIA_TYPES
 from warehouse.tokens import Role
+from warehouse.web.app import include_dashboard
 
 EVERY_ROLE = tuple(Role)
 FILES = tuple(MEDIA_TYPES.values())  # CSV, XLSX, Parquet
@@ -132,12 +133,14 @@ def create_app(
     broker_bootstrap: str | None = None,
     broker_access: BrokerAccess | None = None,
     area: Area | None = None,
+    area_name: str | None = None,
 ) -> FastAPI:
     """The API over the warehouse at `dsn` (topics named with `topic_prefix`, as the worker's).
 
     Partners' events posted over HTTP go to the broker at `broker_bootstrap`, signed in as
     `broker_access` (without a broker, posting answers 503), checked against the contracts
-    for the hub's `area`."""
+    for the hub's `area`. The dashboard's pages (`warehouse/web/`) are served beside the
+    routes, headed with `area_name`."""
     app = FastAPI(
         title="Joint Commissioning Hub",
         version="0.1.0",
@@ -170,6 +173,7 @@ def create_app(
             status_code=route.status_code,
             openapi_extra={"x-roles": sorted(route.policy.roles) or [ANYONE]},
         )
+    include_dashboard(app, area_name)
     check_policies(app)
     install(app)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
