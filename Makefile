@@ -10,7 +10,7 @@ export GX_ANALYTICS_ENABLED := False
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 
-.PHONY: install demo test lint fmt bench down clean mutation chromium
+.PHONY: install demo test coverage lint fmt bench down clean mutation chromium
 
 install: $(STAMP)
 
@@ -25,7 +25,12 @@ demo: $(STAMP)
 	$(BIN)/hub demo
 
 test: $(STAMP) lint chromium
-	$(BIN)/python -m pytest -p no:cacheprovider --durations=20 --cov --cov-report=term:skip-covered tests
+	$(BIN)/python -m pytest -p no:cacheprovider --durations=20 tests
+
+# The same tests with a line-coverage report: tracing costs about a quarter more time, so it
+# is kept out of `make test` (which CI runs, within its 15 minutes).
+coverage: $(STAMP) chromium
+	$(BIN)/python -m pytest -p no:cacheprovider --cov --cov-report=term:skip-covered tests
 
 # The browser tier (tests/browser/) drives Debian's Chromium (decision 0024): installed here
 # when it is missing and apt-get may run (as root, or by sudo without a password); otherwise
