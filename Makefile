@@ -14,11 +14,15 @@ export DO_NOT_TRACK := 1
 
 install: $(STAMP)
 
+# Bytecode is compiled once at install: where PYTHONDONTWRITEBYTECODE is set (as here),
+# every `hub` process, worker and API started by the tests would otherwise compile each
+# module it imports again (about half of a process's start-up).
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required, found " + sys.version' 
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet "uv==$(UV_VERSION)"
-	$(BIN)/uv pip install --quiet --python $(BIN)/python -c constraints.txt -e '.[dev]'
+	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -c constraints.txt -e '.[dev]'
+	$(BIN)/python -m compileall -q -j 0 hub streams warehouse pipelines contracts schemas producers
 	touch $(STAMP)
 
 demo: $(STAMP)
