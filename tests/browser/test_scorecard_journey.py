@@ -2,12 +2,16 @@
 
 The tiles are the KPIs of the published scorecard, each showing the value the document
 publishes (or its symbol); the KPI's page shows its numerator and denominator as
-published; the scorecard downloaded from that page holds the KPI's rows.
+published; the scorecard downloaded from that page holds the KPI's rows. And issue 13's
+"done when": two clicks from the sign-in page, every KPI's trend and comparators are in
+sight, the comparators those the reference table holds.
 """
 
 from __future__ import annotations
 
 import csv
+import re
+from collections import defaultdict
 from typing import Any
 
 from playwright.sync_api import Browser
@@ -60,4 +64,57 @@ def test_a_kpi_from_its_tile_to_its_page_to_a_download(site: Site, browser: Brow
     with open(downloading.value.path(), encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     assert [row for row in rows if row["kpi_id"] == kpi["id"]], "the KPI is in the download"
+    page.context.close()
+
+
+COMPARED = re.compile(r"^(?P<geography>.+) (?P<year>\d{4}): (?P<value>[\d,.]+)")
+
+
+def test_a_new_user_finds_any_kpis_trend_and_comparator_in_two_clicks(
+    site: Site, browser: Browser
+) -> None:
+    with connect(site.dsn) as conn:
+        names = {kpi["id"]: kpi["name"] for kpi in scorecard_document(conn)["kpis"]}
+        rows = conn.execute(
+            "SELECT kpi_id, geography_name, year, value FROM reference_comparators"
+        ).fetchall()
+    published: dict[str, dict[tuple[str, int], float]] = defaultdict(dict)
+    for kpi_id, geography, year, value in rows:
+        published[kpi_id][(geography, year)] = value
+    page = browser.new_context(base_url=site.url).new_page()
+    page.goto("/sign-in")
+    page.get_by_label("Token").fill(site.tokens[Role.COMMISSIONER])
+
+    clicks = [
+        page.get_by_role("button", name="Sign in"),
+        page.get_by_role("link", name="Scorecard", exact=True).first,
+    ]
+    for target in clicks:
+        target.click()
+        page.wait_for_load_state()
+
+    assert page.url == f"{site.url}/dashboard/scorecard"
+    for kpi_id, name in names.items():
+        tile = page.locator(f'[data-kpi="{kpi_id}"]')
+        trend = tile.locator("svg[role=img] > title").all_text_contents()
+        assert trend == [f"{name}: trend by month"], kpi_id
+        compared = tile.locator('[data-field="comparators"]')
+        if not published[kpi_id]:
+            assert compared.inner_text().strip() == "no comparator published", kpi_id
+            continue
+        shown = [COMPARED.match(item) for item in compared.locator("li").all_inner_texts()]
+        assert shown, f"{kpi_id}: its comparators are not shown"
+        for found in shown:
+            assert found is not None, kpi_id
+            key = (found["geography"], int(found["year"]))
+            assert float(found["value"].replace(",", "")) == round(published[kpi_id][key], 1)
+    excluding = page.locator('[data-kpi="ehcp_20_weeks_excl_exceptions"]')
+    assert "England 2024: 46.4%" in excluding.inner_text()  # DfE's, as issue 13 quotes it
+
+    excluding.get_by_role("link").click()  # the whole chart and every comparator, a click on
+    page.wait_for_url("**/dashboard/scorecard/ehcp_20_weeks_excl_exceptions")
+    charts = page.locator("main svg[role=img] > title").all_text_contents()
+    assert f"{names['ehcp_20_weeks_excl_exceptions']}: monthly trend" in charts
+    comparators = page.locator("#comparators tbody tr").all_inner_texts()
+    assert any(row.split("\t")[:3] == ["2024", "England", "46.4%"] for row in comparators)
     page.context.close()

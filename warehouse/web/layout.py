@@ -1,8 +1,9 @@
 """How every page looks: the templates, the navigation each role sees, and `render`.
 
-Pages are Jinja2 templates under `templates/` extending `base.html` (blocks `title` and
-`main`), with the GOV.UK Frontend macros of `govuk-frontend-jinja` importable as
-`govuk_frontend_jinja/components/<name>/macro.html`. The navigation is one table,
+Pages are Jinja2 templates under `templates/` extending `base.html` (blocks `title`,
+`main`, and `head` for a page's own stylesheet), a wide table in the `table_scroll` macro
+(`templates/table_scroll.html`), with the GOV.UK Frontend macros of `govuk-frontend-jinja`
+importable as `govuk_frontend_jinja/components/<name>/macro.html`. The navigation is one table,
 `NAVIGATION`: each page with the roles that may open it; a page's `page_for(...)` takes its
 roles from here (`roles_of`), so the menu and the guard cannot disagree.
 """
