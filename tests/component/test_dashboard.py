@@ -10,7 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
+from html import escape
 from http.cookies import SimpleCookie
+from urllib.parse import urlencode
 
 import httpx
 import pytest
@@ -75,6 +77,58 @@ def sign_in(client: TestClient, secret: str, **headers: str) -> httpx.Response:
     return client.post("/sign-in", data={"csrf_token": csrf[1], "token": secret}, headers=headers)
 
 
+def sign_in_for(asked: str) -> str:
+    """The sign-in form's address that opens `asked` once signed in."""
+    return "/sign-in?" + urlencode({"next": asked})
+
+
+def test_signing_in_opens_the_page_asked_for_or_the_roles_own_page(
+    warehouse_dsn: str, api_dsn: str
+) -> None:
+    asked = "/dashboard/scorecard/ehcp_20_weeks_excl_exceptions?filter=x"
+    client = client_of(api_dsn)
+    sent = client.get(asked)
+    assert sent.status_code == 303 and sent.headers["location"] == sign_in_for(asked)
+    form = client.get(sent.headers["location"])
+    assert f'name="next" value="{escape(asked)}"' in form.text
+    signed = post_sign_in(client, form, issue(warehouse_dsn, "commissioner"), asked)
+    assert signed.headers["location"] == asked
+    # the form cannot send anyone elsewhere, nor to a page the role may not open
+    refused = [  # (role, asked): each lands on the role's own page instead
+        ("commissioner", "https://evil.example/dashboard/scorecard"),
+        ("commissioner", "//evil.example/dashboard/scorecard"),
+        ("commissioner", "http:/dashboard/scorecard"),  # a browser reads it as same-site
+        ("commissioner", "/dashboard/scorecard/x\r\nSet-Cookie: hub_session=x"),
+        ("commissioner", "/dashboard/scorecard/" + "x" * 500),
+        ("ig_auditor", "/dashboard/scorecard"),
+        ("public_health", "/dashboard/ig"),
+    ]
+    homes = {"commissioner": "/dashboard/scorecard", "ig_auditor": "/dashboard/ig"}
+    for role, target in refused:
+        browser = client_of(api_dsn)
+        form = browser.get("/sign-in", params={"next": target[:500]})
+        signed = post_sign_in(browser, form, issue(warehouse_dsn, role), target)
+        assert signed.headers["location"] == homes.get(role, "/dashboard/jsna"), (role, target)
+    partner = client_of(api_dsn)
+    signed = sign_in(partner, issue(warehouse_dsn, "partner", "education"))
+    assert signed.headers["location"] == "/dashboard/submissions"
+    assert partner.get("/sign-in").headers["location"] == "/dashboard/submissions"
+
+
+def post_sign_in(
+    client: TestClient, form: httpx.Response, secret: str, asked: str
+) -> httpx.Response:
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+    assert csrf is not None
+    client.cookies.set(
+        "hub_sign_in", SimpleCookie(cookie_header(form, "hub_sign_in"))["hub_sign_in"].value
+    )
+    fields = {"csrf_token": csrf[1], "token": secret, "next": asked}
+    signed = client.post("/sign-in", data=fields)
+    assert signed.status_code == 303, signed.text[-300:]
+    return signed
+
+
 def csrf_of(page: httpx.Response) -> str:
     found = re.search(r'action="/sign-out"[^>]*>\s*<input type="hidden" name="csrf_token"'
                       r' value="([^"]+)"', page.text)  # fmt: skip
@@ -99,7 +153,7 @@ def test_signing_in_sets_a_strict_http_only_session_cookie_secure_behind_tls(
 ) -> None:
     client = client_of(api_dsn)
     signed = sign_in(client, issue(warehouse_dsn, "commissioner"))
-    assert signed.status_code == 303 and signed.headers["location"] == "/dashboard"
+    assert signed.status_code == 303 and signed.headers["location"] == "/dashboard/scorecard"
     cookie = cookie_header(signed, "hub_session").lower()
     assert "httponly" in cookie and "samesite=strict" in cookie and "path=/" in cookie
     assert "secure" not in cookie  # plain HTTP, as in `make demo`: a Secure cookie would vanish
@@ -157,7 +211,7 @@ def test_signing_out_ends_the_session_for_every_copy_of_its_cookie(
 
     replayed = client_of(api_dsn)
     replayed.cookies.set("hub_session", copied)
-    assert replayed.get("/dashboard/ig").headers["location"] == "/sign-in"
+    assert replayed.get("/dashboard/ig").headers["location"] == sign_in_for("/dashboard/ig")
 
 
 def test_a_revoked_tokens_session_stops_working(warehouse_dsn: str, api_dsn: str) -> None:
@@ -169,7 +223,7 @@ def test_a_revoked_tokens_session_stops_working(warehouse_dsn: str, api_dsn: str
     assert client.get("/dashboard/ig").status_code == 200
     with connect(warehouse_dsn) as conn:
         revoke_token(conn, name)
-    assert client.get("/dashboard/ig").headers["location"] == "/sign-in"
+    assert client.get("/dashboard/ig").headers["location"] == sign_in_for("/dashboard/ig")
 
 
 def test_every_page_of_the_app_is_in_the_matrix() -> None:
@@ -205,7 +259,7 @@ def test_each_role_sees_only_its_pages_and_every_call_is_logged(
                 assert navigation(response) == allowed
     anonymous = client_of(api_dsn)
     for page in PAGES:
-        assert anonymous.get(page).headers["location"] == "/sign-in"
+        assert anonymous.get(page).headers["location"] == sign_in_for(page)
 
     with connect(warehouse_dsn) as conn:
         logged = conn.execute(
@@ -303,7 +357,7 @@ def test_the_partner_ig_and_data_quality_pages_show_what_the_warehouse_holds(
     quality = signed_in(warehouse_dsn, api_dsn, "commissioner").get("/dashboard/data-quality")
     rows = re.findall(r"<tr class=\"govuk-table__row\">(.*?)</tr>", quality.text, re.S)
     health = next(row for row in rows if "health" in row and "one missing" in row)
-    assert ">4<" in health and ">3<" in health and "Failed" in health
+    assert ">4<" in health and ">3<" in health and ">-1<" in health  # failed checks first
     assert any("30 Nov 2026 18:00" in row and "0 of 1 failed" in row for row in rows)
     assert "1 of 1 failed" in quality.text and ">2<" in quality.text  # unexpected values
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -36,7 +37,7 @@ from warehouse.web.guard import (
     SignInNeeded,
     session_of,
 )
-from warehouse.web.layout import render
+from warehouse.web.layout import LONGEST_RETURN, render
 
 DASHBOARD = "/dashboard"
 STATIC = "/static/"  # files, not pages: a missing one is a plain 404
@@ -75,7 +76,11 @@ def include_dashboard(app: FastAPI, area_name: str | None = None) -> None:
 
 
 async def _sign_in_needed(request: Request, error: Exception) -> Response:
-    return RedirectResponse(SIGN_IN_PATH, status_code=303)
+    """To the sign-in form, which opens the page asked for (a GET's) once signed in."""
+    asked = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    if request.method != "GET" or len(asked) > LONGEST_RETURN:
+        return RedirectResponse(SIGN_IN_PATH, status_code=303)
+    return RedirectResponse(f"{SIGN_IN_PATH}?{urlencode({'next': asked})}", status_code=303)
 
 
 def _forbidden(request: Request, error: Exception) -> Response:

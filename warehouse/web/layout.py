@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -70,6 +71,33 @@ def roles_of(href: str) -> tuple[Role, ...]:
 def pages_for(role: Role) -> list[Page]:
     """The pages a role may open, in the navigation's order."""
     return [page for page in NAVIGATION if role in page.roles]
+
+
+HOMES = {  # the page each role opens first after signing in: its own work
+    Role.COMMISSIONER: "/dashboard/scorecard",
+    Role.PUBLIC_HEALTH: "/dashboard/jsna",
+    Role.IG_AUDITOR: "/dashboard/ig",
+    Role.PARTNER: "/dashboard/submissions",
+}
+LONGEST_RETURN = 500  # characters of a page's address carried through the sign-in form
+
+
+def page_after_sign_in(role: Role, asked: str | None) -> str:
+    """Where a new session goes: the page it was asked for before signing in, when that is
+    one of the dashboard's own addresses the role may open, else the role's home page.
+
+    Only an address starting `/dashboard` (so never a scheme or a host) under a page of the
+    role's navigation is followed: the sign-in form cannot send anyone elsewhere."""
+    home = HOMES.get(role, "/dashboard")
+    if not asked or len(asked) > LONGEST_RETURN or not asked.startswith("/dashboard"):
+        return home
+    if any(ord(char) < 0x21 for char in asked):  # no space, line break or control
+        return home
+    path = urlsplit(asked).path
+    for page in pages_for(role):
+        if path == page.href or path.startswith(page.href + "/"):
+            return asked
+    return home
 
 
 TEMPLATES = Environment(

@@ -14,7 +14,7 @@ import secrets
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from warehouse.api.policy import ANYONE, Warehouse, allow
@@ -27,7 +27,7 @@ from warehouse.web.guard import (
     posted_form,
     session_of,
 )
-from warehouse.web.layout import pages_for, render
+from warehouse.web.layout import LONGEST_RETURN, page_after_sign_in, pages_for, render
 from warehouse.web.sessions import LIFETIME, Session, end_session, open_session
 
 SIGN_IN_COOKIE = "hub_sign_in"  # the sign-in form's CSRF token, until it is posted
@@ -42,6 +42,7 @@ REFUSED = {
 
 router = page_router()
 Form = Annotated[dict[str, str], Depends(posted_form)]
+Asked = Annotated[str | None, Query(alias="next", max_length=LONGEST_RETURN)]
 
 
 def over_tls(request: Request) -> bool:
@@ -65,21 +66,32 @@ def set_cookie(
 
 
 def sign_in_page(
-    request: Request, error: str | None = None, notice: str | None = None, status: int = 200
+    request: Request,
+    error: str | None = None,
+    notice: str | None = None,
+    status: int = 200,
+    asked: str | None = None,
 ) -> HTMLResponse:
     """The sign-in form, with a fresh CSRF token in the form and in its cookie."""
     csrf_token = secrets.token_urlsafe(32)
-    context: dict[str, Any] = {"error": error, "notice": notice, "sign_in_csrf": csrf_token}
+    context: dict[str, Any] = {
+        "error": error,
+        "notice": notice,
+        "sign_in_csrf": csrf_token,
+        "asked": asked if asked and len(asked) <= LONGEST_RETURN else "",
+    }
     response = render(request, "sign_in.html", context, None, status_code=status)
     set_cookie(response, request, SIGN_IN_COOKIE, csrf_token, 3600, SIGN_IN_PATH)
     return response
 
 
 @router.get(SIGN_IN_PATH, dependencies=[Depends(allow(ANYONE))])
-def sign_in_form(request: Request) -> Response:
-    if session_of(request) is not None:
-        return RedirectResponse("/dashboard", status_code=303)
-    return sign_in_page(request)
+def sign_in_form(request: Request, asked: Asked = None) -> Response:
+    """The form; `next` is the page asked for before signing in, opened after it."""
+    session = session_of(request)
+    if session is not None:
+        return RedirectResponse(page_after_sign_in(session.role, asked), status_code=303)
+    return sign_in_page(request, asked=asked)
 
 
 @router.post(SIGN_IN_PATH, dependencies=[Depends(allow(ANYONE))])
@@ -87,15 +99,16 @@ def sign_in(request: Request, conn: Warehouse, form: Form) -> Response:
     """Open a session for a valid token; show the form again, saying why, for any other."""
     check_csrf(form, request.cookies.get(SIGN_IN_COOKIE, ""))
     secret = form.get("token", "").strip()
+    asked = form.get("next") or None
     if not secret:
-        return sign_in_page(request, "Enter your token", status=401)
+        return sign_in_page(request, "Enter your token", status=401, asked=asked)
     try:
         caller = authenticate(conn, secret)
     except TokenRefused as refused:
-        return sign_in_page(request, REFUSED[refused.reason], status=401)
+        return sign_in_page(request, REFUSED[refused.reason], status=401, asked=asked)
     session_id, session = open_session(conn, caller)
     request.state.caller = session  # the access log records who signed in
-    response = RedirectResponse("/dashboard", status_code=303)
+    response = RedirectResponse(page_after_sign_in(session.role, asked), status_code=303)
     set_cookie(response, request, SESSION_COOKIE, session_id, int(LIFETIME.total_seconds()))
     response.delete_cookie(SIGN_IN_COOKIE, path=SIGN_IN_PATH, httponly=True, samesite="strict")
     return response
