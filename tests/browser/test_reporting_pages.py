@@ -2,10 +2,11 @@
 
 The smoke area has been through two reconcile runs (the second finding health's extract
 whose events were lost), a late delivery with messages the gatekeeper refused, and a
-verification of the hash chain (`tests/browser/usage.py`). A commissioner reads the runs on
-the data-quality page, an IG auditor the flows, refusals, access log and chain on the IG
-page, and each partner its own submissions and refusals, never another's. Every figure is
-read here again from the warehouse's tables, with SQL of the test's own.
+verification of the hash chain (`tests/browser/usage.py`). A commissioner reads on the
+data-quality page which partner has what wrong, then every check and the runs; an IG
+auditor the flows, refusals, access log and chain on the IG page; and each partner its own
+submissions and refusals, never another's. Every figure is read here again from the
+warehouse's tables, with SQL of the test's own.
 """
 
 from __future__ import annotations
@@ -117,6 +118,33 @@ def history_as_stored(
     return rows
 
 
+def partners_as_stored(checks: list[tuple[Any, ...]]) -> list[list[str]]:
+    """The summary's rows as one run's stored checks make them: per partner what its checks
+    covered, the events its manifests listed and the store holds, its checks and failures."""
+    by_party: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
+    for _, party, *rest in checks:
+        by_party[party].append(tuple(rest))
+    rows = []
+    for party, own in by_party.items():
+        subjects = len({subject for _, subject, *_ in own})
+        unit = "KPI" if party == "hub" else "extract"
+        events = [(e, a) for check, _, e, a, *_ in own if check == "extract_events_stored"]
+        failed = sum(not passed for *_, passed in own)
+        rows.append(
+            [
+                HUB_CHECKS if party == "hub" else party,
+                outcome(not failed),
+                f"{failed:,}",
+                f"{len(own):,}",
+                f"{subjects:,} {unit}{'' if subjects == 1 else 's'}",
+                f"{sum(a for _, a in events):,} of {sum(e for e, _ in events):,} listed"
+                if events
+                else "not counted",
+            ]
+        )
+    return rows
+
+
 def test_data_quality_shows_the_latest_run_per_partner_and_every_run_newest_first(
     site: Site, browser: Browser
 ) -> None:
@@ -128,7 +156,7 @@ def test_data_quality_shows_the_latest_run_per_partner_and_every_run_newest_firs
     checks = query(
         site,
         "SELECT r.run_id, coalesce(m.source_system, 'hub'), r.check_name, r.subject,"
-        " r.expected, r.actual, r.passed FROM reconciliation_results r"
+        " r.expected, r.actual, r.detail, r.passed FROM reconciliation_results r"
         " LEFT JOIN extract_manifests m ON m.extract_id::text = r.subject",
     )
     expectations = query(
@@ -137,25 +165,45 @@ def test_data_quality_shows_the_latest_run_per_partner_and_every_run_newest_firs
         " FROM data_quality_results",
     )
     latest = runs[0][0]
+    in_latest = [c for c in checks if c[0] == latest]
+    failed = [c for c in in_latest if not c[-1]]
     # the story the seed tells: a run that passed, then one that found health's lost events
     assert [passed for _, passed in runs] == [False, True]
-    assert [c[1:] for c in checks if c[0] == latest and not c[6]] == [
-        ("health", "extract_events_stored", str(LOST_EXTRACT), LOST_EVENTS, 0, False)
+    assert [(c[1], c[2], c[3], c[4], c[5]) for c in failed] == [
+        ("health", "extract_events_stored", str(LOST_EXTRACT), LOST_EVENTS, 0)
     ]
 
     page = opened(site, browser, Role.COMMISSIONER)
     page.goto("/dashboard/data-quality")
 
-    assert summary_of(page.locator("main .govuk-summary-list").first)["Outcome"] == "Failed"
-    shown = rows_of(page.locator("#checks"))
+    latest_run = summary_of(page.locator("#latest-run"))
+    assert latest_run["Outcome"] == "Failed"
+    assert latest_run["Reconciliation checks"] == f"{len(failed)} of {len(in_latest)} failed"
     named = {"hub": HUB_CHECKS}
+    # what is wrong first: a row per partner, those with failures before the rest
+    partners = rows_of(page.locator("#partners"))
+    assert sorted(partners) == sorted(partners_as_stored(in_latest))
+    outcomes = [row[1] for row in partners]
+    assert outcomes == sorted(outcomes) and "Failed" in outcomes, "failures first"
+    # then only the failed checks, with how far out each is
+    assert sorted(rows_of(page.locator("#failed-checks"))) == sorted(
+        [named.get(party, party), words(check), f"{e:,}", f"{a:,}", f"{a - e:+,}", subject, detail]
+        for _, party, check, subject, e, a, detail, _ in failed
+    )
+    # and every check of the run, folded away until asked for
+    every = page.locator("details#all-checks")
+    assert every.evaluate("details => details.open") is False
+    every.locator("summary").click()
+    assert (
+        every.locator("summary").inner_text().strip() == f"All {len(in_latest)} checks of this run"
+    )
+    shown = rows_of(every.locator("table#checks"))
     assert sorted(
         (party, check.splitlines()[0], subject, number(expected), number(actual), result)
         for party, check, subject, expected, actual, result in shown
     ) == sorted(
         (named.get(party, party), words(check), subject, expected, actual, outcome(passed))
-        for run_id, party, check, subject, expected, actual, passed in checks
-        if run_id == latest
+        for _, party, check, subject, expected, actual, _, passed in in_latest
     )
     by_party: dict[str, list[str]] = defaultdict(list)
     for party, *_, result in shown:
