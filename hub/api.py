@@ -26,6 +26,7 @@ def main() -> None:
             broker_access=settings.broker_access(),
             area=Area(settings.contract_id, settings.area_code),
             area_name=settings.area_name,
+            keep_fresh=True,
         ),
         host=settings.api_host,
         port=settings.api_port,

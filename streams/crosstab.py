@@ -4,7 +4,9 @@ The one-way JSNA cells are kept as changes per month end (`streams/jsna.py`); a 
 of two breakdowns (need by locality, age band by sex, setting by SEND status, ...) is
 counted on demand from each person's state on the day, with the same `dimension_values`
 the cells use, so its margins are the one-way cells. A person counts once in each pair
-of their values: once for most breakdowns, once per flag for `flag`.
+of their values: once for most breakdowns, once per flag for `flag`. People whose states
+agree on what two breakdowns read (`READS`) count alike, so the warehouse counts them
+in groups (`cross_tabulate_groups`) rather than one state at a time.
 """
 
 from __future__ import annotations
@@ -36,6 +38,20 @@ DEFINITIONS = {  # what each breakdown means, as exports and the API state it
     "early help, "
     "youth offending, elective home education, missing education, NEET): a person counts "
     "once per flag",
+}
+
+
+BIRTH = "month_of_birth"  # every breakdown reads it: nobody outside 0-25 on the day counts
+READS = {  # the fields of a person's state each breakdown's values depend on, besides BIRTH
+    SEND_STATUS: ("send_status",),
+    "primary_need": ("primary_need",),
+    "age_band": (),
+    "sex": ("sex",),
+    "ethnicity_group": ("ethnicity_group",),
+    "locality": ("lsoa_code",),
+    "setting_type": ("setting_type",),
+    "placement_area": ("in_area", "setting_type"),
+    "flag": ("open_cases", "elective_home_education", "missing_education", "neet"),
 }
 
 
@@ -81,13 +97,32 @@ def cross_tabulate(
     locality_of: Mapping[str, str],
 ) -> CrossTab:
     """Count the people in `states` (each person's state on `as_at`) by two breakdowns."""
+    groups = ((state, 1) for state in states)
+    return cross_tabulate_groups(groups, as_at, rows, columns, locality_of)
+
+
+def read_by(rows: str, columns: str) -> tuple[str, ...]:
+    """The fields of a state that a table of `rows` by `columns` depends on."""
+    check_breakdowns(rows, columns)
+    return tuple(sorted({BIRTH, *READS[rows], *READS[columns]}))
+
+
+def cross_tabulate_groups(
+    groups: Iterable[tuple[PersonState, int]],
+    as_at: dt.date,
+    rows: str,
+    columns: str,
+    locality_of: Mapping[str, str],
+) -> CrossTab:
+    """Count people by two breakdowns from groups of people: a state standing for each of
+    `n` people on `as_at` whose states agree with it on every field `read_by` names."""
     check_breakdowns(rows, columns)
     counts: Counter[tuple[str, str]] = Counter()
-    for state in states:
+    for state, people in groups:
         values = _values(state, as_at, locality_of)
         if values is None:
             continue
         for row in values.get(rows, []):
             for column in values.get(columns, []):
-                counts[(row, column)] += 1
+                counts[(row, column)] += people
     return CrossTab(as_at, rows, columns, counts)

@@ -35,7 +35,7 @@ class FeedDate:
 def latest_events(conn: psycopg.Connection) -> list[FeedDate]:
     """Each event type and feed with the days of its latest event (kept while the warehouse
     is unchanged)."""
-    document = published(conn, "feed_dates", (), lambda: _read(conn))
+    document = published(conn, "feed_dates", (), _read)
     return [
         FeedDate(
             row["event_type"],

@@ -59,4 +59,4 @@ def published_jsna(
 def jsna_document(conn: psycopg.Connection, as_at: dt.date) -> dict[str, Any]:
     """Every cell as at `as_at`, protected: count, rate per 1,000, change on a year (kept
     until the warehouse changes: `warehouse/publication_cache.py`)."""
-    return published(conn, "jsna", as_at, lambda: published_jsna(conn, as_at).document)
+    return published(conn, "jsna", as_at, lambda on: published_jsna(on, as_at).document)

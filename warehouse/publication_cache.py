@@ -12,9 +12,20 @@ projections, so a higher number is visible exactly when its effects are), the la
 reference load's id, and the latest rebuild of the projections (each replay that
 replaces the live tables records one in the same transaction: `hub replay --apply`, the
 rebuild after an erasure by retention or opt-out, the rebuild after a reference load).
-An entry is also kept no longer than `MAX_AGE_S`, whatever the version says. A caller
+An entry is also rebuilt once it is `MAX_AGE_S` old, whatever the version says. A caller
 that may not read the version (the API's role before its grant) gets every document
 built afresh, as before, and the log says so once.
+
+A build takes the connection to build on, so the cache can build again without the
+request that first asked. The API runs a `Refresher` (decision 0025): twice a second
+it reads the version and rebuilds the documents asked for lately (and those the API
+warmed at start-up) that are not kept at the current version, so the first request
+after an event batch finds its document built. While a refresher runs, an entry past
+`MAX_AGE_S` but of the current version is still served until the refresher replaces it
+(it says what the warehouse holds now). A document of an older version is never served:
+a request that comes before the refresher has built the new one builds it, or waits for
+the refresher's build of it, so what a caller reads includes every event stored before
+it asked.
 
 The API sends a kept document as it is, so each entry also keeps the document's JSON,
 encoded once (`encoded`), with the counts its access-log row records: a scorecard is
@@ -28,19 +39,24 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import orjson
 import psycopg
 
+from streams.disclosure import Rule
 from warehouse.publication import publication_rule
 
 log = logging.getLogger("hub.publication_cache")
 
 MAX_ENTRIES = 48  # a few arguments for each document: the entries of old versions go first
 MAX_AGE_S = 60.0  # a bound on any entry's age, whatever moved the warehouse
+REFRESH_WINDOW_S = 600.0  # a document asked for this recently is rebuilt when it changes
+MAX_REFRESHED = 16  # documents rebuilt by one refresh at most: the most recently asked
 
 VERSION_SQL = """
 SELECT (SELECT oid FROM pg_database WHERE datname = current_database()),
@@ -122,6 +138,10 @@ def _warn_once(conn: psycopg.Connection) -> None:
         )
 
 
+Build = Callable[[psycopg.Connection], Document]  # a document, built on this connection
+Key = tuple[str, Hashable, WarehouseVersion, Rule]  # kind, arguments, version, rule
+
+
 @dataclass
 class _Entry:
     version: WarehouseVersion
@@ -130,24 +150,39 @@ class _Entry:
     encoded: tuple[Callable[[Document], Counts], Encoded] | None = None  # with its counter
 
 
+@dataclass
+class _Wanted:
+    """A document asked for: how to build it again, and when it was last asked for."""
+
+    build: Build
+    asked_at: float
+    pinned: bool = False  # warmed at start-up: refreshed however long since it was asked
+
+
 class PublicationCache:
     """At most `max_entries` documents, least recently used first out, none older than
-    `max_age_s`. Concurrent requests for a document not yet built wait for one build."""
+    `max_age_s` unless a refresher is replacing it. Concurrent requests for a document not
+    yet built wait for one build."""
 
     def __init__(
         self,
         max_entries: int = MAX_ENTRIES,
         max_age_s: float = MAX_AGE_S,
         clock: Callable[[], float] = time.monotonic,
+        refresh_window_s: float = REFRESH_WINDOW_S,
     ) -> None:
         self.max_entries = max_entries
         self.max_age_s = max_age_s
         self.clock = clock
+        self.refresh_window_s = refresh_window_s
         self.builds = 0  # how many documents were built (for tests and the benchmark)
         self.encodings = 0  # how many documents were encoded (for tests)
+        self.refreshers = 0  # how many refreshers run (`warehouse/publication_refresher.py`)
         self._entries: OrderedDict[Hashable, _Entry] = OrderedDict()
         self._kept: dict[int, _Entry] = {}  # by the id of the document each entry keeps
         self._building: dict[Hashable, threading.Lock] = {}
+        self._wanted: OrderedDict[tuple[str, Hashable], _Wanted] = OrderedDict()
+        self._pinning = threading.local()
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -157,39 +192,73 @@ class PublicationCache:
         with self._lock:
             self._entries.clear()
             self._kept.clear()
+            self._wanted.clear()
 
     def document(
         self,
         conn: psycopg.Connection,
         kind: str,
         arguments: Hashable,
-        build: Callable[[], Document],
+        build: Build,
     ) -> Document:
         """The `kind` document for `arguments` at the warehouse's current version: kept,
-        or made by `build` (on `conn`) and kept. Callers must not change what they get."""
+        or made by `build(conn)` and kept. Callers must not change what they get."""
         version = warehouse_version(conn)
         if version is None:
-            return build()
+            return build(conn)
+        self._asked(kind, arguments, build)
         key = (kind, arguments, version, publication_rule())
         with self._lock:
             found = self._fresh(key)
-            if found is not None:
-                return found
-            building = self._building.setdefault(key, threading.Lock())
-        with building:
+        if found is not None:
+            return found
+        return self._build(conn, key, version, build, lambda: self._fresh(key))
+
+    @contextmanager
+    def pinned(self) -> Iterator[None]:
+        """Documents asked for in this block (by this thread) are refreshed for as long as
+        a refresher runs, asked for again or not: the API's start-up warms them so."""
+        self._pinning.on = True
+        try:
+            yield
+        finally:
+            self._pinning.on = False
+
+    def refresh(self, conn: psycopg.Connection, most: int = MAX_REFRESHED) -> int:
+        """Build on `conn` each document wanted (pinned, or asked for in the last
+        `refresh_window_s`) that is not kept at the current version, or is kept but past
+        `max_age_s`: at most `most`, the most recently asked first. How many were built."""
+        version = warehouse_version(conn)
+        if version is None:
+            return 0
+        now = self.clock()
+        with self._lock:
+            for old in [
+                wanted
+                for wanted, entry in self._wanted.items()
+                if not entry.pinned and now - entry.asked_at > self.refresh_window_s
+            ]:
+                del self._wanted[old]
+            wanted = list(reversed(self._wanted.items()))
+        built = 0
+        rule = publication_rule()
+        for (kind, arguments), entry in wanted:
+            if built >= most:
+                break
+            key = (kind, arguments, version, rule)
             with self._lock:
-                found = self._fresh(key)
-            if found is not None:
-                return found
+                kept = self._entries.get(key)
+            if kept is not None and self.clock() - kept.built_at <= self.max_age_s:
+                continue
             try:
-                document = build()
+                self._build(conn, key, version, entry.build, partial(self._other, key, kept))
+            except Exception as error:  # e.g. OutOfStep while a rebuild is under way
+                log.info("refreshing a %s document failed (%s)", kind, type(error).__name__)
                 with self._lock:
-                    self.builds += 1
-                    self._keep(key, _Entry(version, document, self.clock()))
-            finally:
-                with self._lock:
-                    self._building.pop(key, None)
-        return document
+                    if self._wanted.get((kind, arguments)) is entry and not entry.pinned:
+                        del self._wanted[(kind, arguments)]
+            built += 1
+        return built
 
     def encoded(self, document: Document, counts: Callable[[Document], Counts]) -> Encoded:
         """`document`'s JSON and `counts(document)`: computed once for a document this cache
@@ -208,11 +277,54 @@ class PublicationCache:
                 entry.encoded = (counts, made)
         return made
 
+    def _asked(self, kind: str, arguments: Hashable, build: Build) -> None:
+        pinned = getattr(self._pinning, "on", False)
+        with self._lock:
+            wanted = self._wanted.pop((kind, arguments), None)
+            self._wanted[(kind, arguments)] = _Wanted(
+                build, self.clock(), pinned or (wanted is not None and wanted.pinned)
+            )
+            while len(self._wanted) > self.max_entries:
+                oldest = next(k for k, w in self._wanted.items() if not w.pinned)
+                del self._wanted[oldest]
+
+    def _build(
+        self,
+        conn: psycopg.Connection,
+        key: Key,
+        version: WarehouseVersion,
+        build: Build,
+        found: Callable[[], Document | None],
+    ) -> Document:
+        """`build(conn)` kept under `key`, one build at a time for a key: a caller that
+        waited for another's build takes what `found` finds then, if anything."""
+        with self._lock:
+            building = self._building.setdefault(key, threading.Lock())
+        with building:
+            with self._lock:
+                document = found()
+            if document is not None:
+                return document
+            try:
+                document = build(conn)
+                with self._lock:
+                    self.builds += 1
+                    self._keep(key, _Entry(version, document, self.clock()))
+            finally:
+                with self._lock:
+                    self._building.pop(key, None)
+        return document
+
+    def _other(self, key: Hashable, than: _Entry | None) -> Document | None:
+        """The document kept under `key` if it is not `than`'s (built meanwhile)."""
+        entry = self._entries.get(key)
+        return entry.document if entry is not None and entry is not than else None
+
     def _fresh(self, key: Hashable) -> Document | None:
         entry = self._entries.get(key)
         if entry is None:
             return None
-        if self.clock() - entry.built_at > self.max_age_s:
+        if self.clock() - entry.built_at > self.max_age_s and not self.refreshers:
             self._drop(key)
             return None
         self._entries.move_to_end(key)
@@ -246,10 +358,8 @@ def _superseded(old: WarehouseVersion, new: WarehouseVersion) -> bool:
 PUBLISHED = PublicationCache()  # one per process: the API's, or a CLI command's
 
 
-def published(
-    conn: psycopg.Connection, kind: str, arguments: Hashable, build: Callable[[], Document]
-) -> Document:
-    """`build()`'s document, or the one kept for the same warehouse version and arguments."""
+def published(conn: psycopg.Connection, kind: str, arguments: Hashable, build: Build) -> Document:
+    """`build(conn)`'s document, or the one kept for the same warehouse version and arguments."""
     return PUBLISHED.document(conn, kind, arguments, build)
 
 

@@ -103,5 +103,5 @@ def scorecard_document(
         conn,
         "scorecard",
         (period_from, period_to),
-        lambda: published_scorecard(conn, period_from, period_to).document,
+        lambda on: published_scorecard(on, period_from, period_to).document,
     )

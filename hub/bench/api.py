@@ -12,10 +12,12 @@ and after to check that every call left its row.
 The clients are a few lines of asyncio over httpx (already a dependency) rather than
 locust: locust is not among the hub's dependencies, and it runs on gevent, which patches
 the standard library of the process that imports it (here the CLI's, or the test
-session's). One cold call of each route is timed before the clients start (`cold_ms`):
-that is the cost of building a document, which the publication cache then keeps.
-Then the dashboard's pages are timed, one signed-in session per role (`pages.py`):
-server time per page from the access log, p50 and p95, and each page's weight.
+session's). The API warms up before it answers (`warehouse/api/warm_up.py`): first each
+dashboard page is asked for once, one signed-in session per role (`pages.py`), then one
+call of each route is timed before the clients start (`cold_ms`). After the clients the
+pages are timed again: server time from the access log, p50 and p95, each page's weight,
+and its first request after an event batch is stored (the area's last messages are
+held back for these batches).
 """
 
 from __future__ import annotations
@@ -36,7 +38,8 @@ from typing import Any
 import httpx
 import psycopg
 
-from hub.bench.pages import ROUNDS, time_pages
+from hub.bench.pages import ROUNDS, SETTLE_S, first_calls, signed_in, time_pages
+from hub.bench.pages import targets as page_targets
 from hub.processes import spawn, stop
 from hub.settings import HubSettings
 from hub.stack.supervisor import ensure_api_login_role
@@ -45,7 +48,7 @@ from producers.synthetic.area import PROFILES
 from producers.synthetic.area_files import generate_area, read_events
 from schemas.catalogue import default_catalogue
 from streams.ingest import RawMessage, sort_messages
-from streams.worker.unit_of_work import apply_batch
+from streams.worker.unit_of_work import CurrentProjection, apply_batch
 from warehouse.connection import connect
 from warehouse.privileges import API_GROUP
 from warehouse.publication_cache import version_readable_by
@@ -54,6 +57,7 @@ from warehouse.tokens import Role, issue_token
 Say = Callable[[str], None]
 CROSSTAB = "/jsna/crosstab"
 CROSSTAB_BY = "primary_need,locality"
+CHANGE_BATCH = 20  # messages in each batch stored between page timings
 
 
 @dataclass(frozen=True)
@@ -130,10 +134,23 @@ def figures(calls: Sequence[Call]) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class LoadedArea:
+    people: int
+    events: int
+    held_back: list[bytes]  # the area's last messages, not stored: batches for later
+
+
 def load_area(
-    settings: HubSettings, scale: float, scratch: Path, say: Say, seed: int = 1
-) -> tuple[int, int]:
-    """Generate the Leicestershire-like area at `scale` and load it; (people, events).
+    settings: HubSettings,
+    scale: float,
+    scratch: Path,
+    say: Say,
+    seed: int = 1,
+    hold_back: int = 0,
+) -> LoadedArea:
+    """Generate the Leicestershire-like area at `scale` and load it, but for its last
+    `hold_back` messages.
 
     The events are stored in the worker's batches first, then the reference data is
     loaded, which rebuilds every projection from the store in one pass per projection
@@ -146,6 +163,8 @@ def load_area(
     dsn = settings.warehouse_dsn()
     with connect(dsn) as conn:
         messages = read_events(area / "events.bin")
+        cut = len(messages) - min(hold_back, len(messages) // 2)
+        messages, held_back = messages[:cut], messages[cut:]
         say(f"storing {len(messages):,} messages for {summary.people:,} people ...")
         catalogue, size = default_catalogue(), settings.streams_batch_size
         received_at = dt.datetime.now(dt.UTC)
@@ -165,7 +184,33 @@ def load_area(
             dsn=dsn,
         )
         row = conn.execute("SELECT count(*) FROM events").fetchone()
-    return summary.people, int(row[0]) if row else 0
+    return LoadedArea(summary.people, int(row[0]) if row else 0, held_back)
+
+
+class Batches:
+    """Stores the held-back messages a batch at a time, as the worker does (projected
+    with the warehouse's settings): each call moves the warehouse's version."""
+
+    def __init__(self, dsn: str, messages: Sequence[bytes], size: int = CHANGE_BATCH) -> None:
+        self.dsn = dsn
+        self.waiting = list(messages)
+        self.size = size
+        self.stored = 0
+        self._projection = CurrentProjection()
+
+    def __call__(self) -> None:
+        taken, self.waiting = self.waiting[: self.size], self.waiting[self.size :]
+        received_at = dt.datetime.now(dt.UTC)
+        raw = [
+            RawMessage("events", 1, self.stored + n, value, received_at)
+            for n, value in enumerate(taken)
+        ]
+        batch = sort_messages(default_catalogue(), raw)
+        with connect(self.dsn) as conn:
+            outcome = apply_batch(conn, batch.events, batch.manifests, self._projection)
+            if not outcome.appended:  # nothing new to store: a rebuild moves the version
+                conn.execute("INSERT INTO projection_rebuilds DEFAULT VALUES")
+        self.stored += len(taken)
 
 
 def _rows(path: Path) -> list[tuple[str, ...]]:
@@ -252,11 +297,13 @@ def run_api_benchmark(
     clients: int = 20,
     seconds: float = 30.0,
     page_calls: int = ROUNDS,
+    settle_s: float = SETTLE_S,
     say: Say = print,
 ) -> ApiBenchmark:
     """Load the area into the (migrated, empty) warehouse of `settings`, start the API, and
     measure `clients` concurrent readers for `seconds`."""
-    people, events = load_area(settings, scale, scratch, say)
+    pages = page_targets(None)
+    loaded = load_area(settings, scale, scratch, say, hold_back=CHANGE_BATCH * 2 * (len(pages) + 1))
     dsn = settings.warehouse_dsn()
     with connect(dsn) as conn:
         tokens = {
@@ -267,8 +314,12 @@ def run_api_benchmark(
         cached = version_readable_by(conn, API_GROUP)
     if not cached:
         say(f"{API_GROUP} cannot read the publication cache's version: every call builds afresh")
+    pages = page_targets(first_kpi[0] if first_kpi else None)
     api = start_api(settings, scratch)
+    sessions = {role: signed_in(settings.api_url, token) for role, token in tokens.items()}
     try:
+        say("timing each dashboard page's first request after start-up ...")
+        cold_pages = first_calls(sessions, dsn, pages)
         chosen = targets(settings.api_url, tokens)
         cold_ms: dict[str, float] = {}
         for target in chosen:
@@ -287,23 +338,25 @@ def run_api_benchmark(
         with connect(dsn) as conn:
             row = conn.execute("SELECT count(*) FROM access_log WHERE id > %s", (top,)).fetchone()
         logged = int(row[0]) if row else 0
-        say(f"timing the dashboard's pages, {page_calls} calls each ...")
-        kpi = first_kpi[0] if first_kpi else None
-        pages = time_pages(settings.api_url, dsn, tokens, kpi, page_calls)
+        say(f"timing the dashboard's pages, {page_calls} calls each, and after event batches ...")
+        batches = Batches(dsn, loaded.held_back)
+        timed = time_pages(sessions, dsn, pages, page_calls, cold_pages, batches, settle_s)
     finally:
+        for session in sessions.values():
+            session.close()
         stop(api, timeout=20)
     return ApiBenchmark(
         clients=clients,
         seconds=seconds,
         scale=scale,
         cpu_count=os.cpu_count() or 1,
-        people=people,
-        events=events,
+        people=loaded.people,
+        events=loaded.events,
         calls=calls,
         elapsed_s=elapsed,
         cold_ms=cold_ms,
         access_log_rows=logged,
         cached=cached,
         routes=[t.route for t in chosen],
-        pages=pages,
+        pages=timed,
     )

@@ -1,8 +1,11 @@
 """Page timings for `hub bench api`: each dashboard page as a signed-in browser asks for it.
 
 A session is opened through the sign-in form (its CSRF cookie and field), as a browser
-opens one; each page is then asked for once cold and ROUNDS times more, one call at a
-time. The server time of a call is what the access log recorded for it (`duration_ms`,
+opens one. Each page is asked for first right after the API started (`cold_ms`: its
+warm-up is what this measures), later ROUNDS times more, one call at a time (p50, p95),
+and then once at once after an event batch is stored and once `settle_s` after another
+(`changed_now_ms`, `changed_ms`: what the publication cache and its refresher make of
+it). The server time of a call is what the access log recorded for it (`duration_ms`,
 from the request arriving to the answer starting), so neither the network nor the
 client counts. A page's weight is its HTML and every file of the hub's it loads (the
 stylesheets, the script and what they import or reference), as on a first visit with
@@ -13,7 +16,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +27,7 @@ from warehouse.connection import connect
 from warehouse.tokens import Role
 
 ROUNDS = 20
+SETTLE_S = 2.0  # after a change, how long until the "user" asks (the refresher polls at 0.5 s)
 SIGN_IN = "/sign-in"
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 ASSET = re.compile(  # a file of the hub's that a page, a stylesheet or a script loads
@@ -115,40 +119,66 @@ def percentile(values: Sequence[float], fraction: float) -> float:
     return ordered[index]
 
 
+def first_calls(
+    sessions: dict[Role, httpx.Client], dsn: str, chosen: Sequence[PageTarget]
+) -> dict[str, float | None]:
+    """Each page's server time on its first request (after the API started)."""
+    found: dict[str, float | None] = {}
+    with connect(dsn) as conn:
+        for target in chosen:
+            found[target.name] = _one_call(conn, sessions[target.role], target)
+    return found
+
+
+def _one_call(conn: psycopg.Connection, client: httpx.Client, target: PageTarget) -> float | None:
+    top = _top(conn)
+    if client.get(target.path).status_code != 200:
+        return None
+    times = _server_ms(conn, top, target.role)
+    return round(times[0], 1) if times else None
+
+
 def time_pages(
-    api_url: str,
+    sessions: dict[Role, httpx.Client],
     dsn: str,
-    tokens: dict[Role, str],
-    first_kpi: str | None,
+    chosen: Sequence[PageTarget],
     rounds: int = ROUNDS,
+    cold: dict[str, float | None] | None = None,
+    change: Callable[[], None] | None = None,
+    settle_s: float = SETTLE_S,
 ) -> dict[str, dict[str, Any]]:
-    """Each page's server time (cold, p50 and p95 of `rounds` calls) and weight in bytes."""
-    clients = {role: signed_in(api_url, token) for role, token in tokens.items()}
+    """Each page's server time (p50 and p95 of `rounds` calls, after one that warms it),
+    its `cold` time if given, and its weight in bytes. With `change` (which moves the
+    warehouse: an event batch), also the page's first request after a change, at once
+    (`changed_now_ms`) and `settle_s` later (`changed_ms`), as a user arriving then."""
     found: dict[str, dict[str, Any]] = {}
-    try:
-        with connect(dsn) as conn:
-            for target in targets(first_kpi):
-                client = clients[target.role]
-                top = _top(conn)
-                cold = client.get(target.path)
-                errors = int(cold.status_code != 200)
-                started = time.perf_counter()
-                for _ in range(rounds):
-                    errors += int(client.get(target.path).status_code != 200)
-                elapsed = time.perf_counter() - started
-                times = _server_ms(conn, top, target.role)
-                warm = times[1:]
-                found[target.name] = {
-                    "path": target.path,
-                    "cold_ms": round(times[0], 1) if times else None,
-                    "p50_ms": round(percentile(warm, 0.50), 1),
-                    "p95_ms": round(percentile(warm, 0.95), 1),
-                    "requests": rounds,
-                    "errors": errors,
-                    "client_mean_ms": round(elapsed * 1000.0 / max(rounds, 1), 1),
-                    "weight_bytes": weight(client, cold.text) if not errors else None,
-                }
-    finally:
-        for client in clients.values():
-            client.close()
+    with connect(dsn) as conn:
+        for target in chosen:
+            client = sessions[target.role]
+            top = _top(conn)
+            first = client.get(target.path)
+            errors = int(first.status_code != 200)
+            started = time.perf_counter()
+            for _ in range(rounds):
+                errors += int(client.get(target.path).status_code != 200)
+            elapsed = time.perf_counter() - started
+            warm = _server_ms(conn, top, target.role)[1:]
+            page: dict[str, Any] = {
+                "path": target.path,
+                "cold_ms": (cold or {}).get(target.name),
+                "p50_ms": round(percentile(warm, 0.50), 1),
+                "p95_ms": round(percentile(warm, 0.95), 1),
+                "requests": rounds,
+                "errors": errors,
+                "client_mean_ms": round(elapsed * 1000.0 / max(rounds, 1), 1),
+                "weight_bytes": weight(client, first.text) if not errors else None,
+            }
+            if change is not None:
+                change()
+                page["changed_now_ms"] = _one_call(conn, client, target)
+                change()
+                time.sleep(settle_s)
+                page["changed_ms"] = _one_call(conn, client, target)
+                page["errors"] += sum(page[k] is None for k in ("changed_now_ms", "changed_ms"))
+            found[target.name] = page
     return found

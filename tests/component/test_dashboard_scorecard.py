@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import psycopg
 import pytest
@@ -251,4 +252,5 @@ def test_only_a_commissioner_may_open_the_scorecard_pages(area: Area) -> None:
     anonymous = TestClient(area.app)
     for path in paths:
         answer = anonymous.get(path, follow_redirects=False)
-        assert answer.status_code == 303 and answer.headers["location"] == "/sign-in", path
+        assert answer.status_code == 303, path
+        assert answer.headers["location"] == "/sign-in?" + urlencode({"next": path}), path

@@ -145,8 +145,8 @@ def test_the_cache_is_bounded_and_forgets_old_versions_and_old_entries(
     now = [0.0]
     cache = PublicationCache(max_entries=3, max_age_s=60.0, clock=lambda: now[0])
 
-    def build(n: int) -> Callable[[], dict[str, Any]]:
-        return lambda: {"n": n}
+    def build(n: int) -> Callable[[psycopg.Connection], dict[str, Any]]:
+        return lambda _: {"n": n}
 
     first = [cache.document(conn, "test", n, build(n)) for n in range(5)]
     assert len(cache) == 3 and cache.builds == 5

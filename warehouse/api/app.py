@@ -7,6 +7,7 @@ errors it documents; app creation refuses a route without a policy (`check_polic
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from contracts.decisions import Area
 from contracts.loading import shipped_contracts
 from schemas.broker_access import BrokerAccess
 from schemas.catalogue import default_catalogue
-from warehouse.api import downloads, models, publishing, routes
+from warehouse.api import downloads, models, publishing, routes, warm_up
 from warehouse.api.access import AccessLog
 from warehouse.api.policy import (
     ANYONE,
@@ -134,13 +135,15 @@ def create_app(
     broker_access: BrokerAccess | None = None,
     area: Area | None = None,
     area_name: str | None = None,
+    keep_fresh: bool = False,
 ) -> FastAPI:
     """The API over the warehouse at `dsn` (topics named with `topic_prefix`, as the worker's).
 
     Partners' events posted over HTTP go to the broker at `broker_bootstrap`, signed in as
     `broker_access` (without a broker, posting answers 503), checked against the contracts
     for the hub's `area`. The dashboard's pages (`warehouse/web/`) are served beside the
-    routes, headed with `area_name`."""
+    routes, headed with `area_name`. With `keep_fresh` (the API's process) it warms up
+    before it serves and keeps the published documents built (`warm_up.py`)."""
     app = FastAPI(
         title="Joint Commissioning Hub",
         version="0.1.0",
@@ -151,6 +154,7 @@ def create_app(
     )
     app.state.warehouse_dsn = dsn
     app.state.warehouse_pool = WarehousePool(dsn)  # opened on first use, or at startup
+    app.state.keep_fresh = keep_fresh
     app.state.topic_prefix = topic_prefix
     app.state.broker = publishing.Broker(broker_bootstrap, broker_access)
     app.state.area = area
@@ -183,14 +187,21 @@ def create_app(
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """The warehouse pool from startup to shutdown (a fresh one if the app starts again)."""
+    """The warehouse pool from startup to shutdown (a fresh one if the app starts again);
+    with `keep_fresh`, the warm-up before serving and the refresher while serving."""
     if pool_of(app).closed:
         app.state.warehouse_pool = WarehousePool(app.state.warehouse_dsn)
     pool = pool_of(app)
     pool.open()
+    refresher = None
+    if app.state.keep_fresh:
+        await run_in_threadpool(warm_up.warm_up, pool, dt.date.today())
+        refresher = warm_up.start_refresher(pool)
     try:
         yield
     finally:
+        if refresher is not None:
+            await run_in_threadpool(refresher.stop)
         await run_in_threadpool(pool.close)
         await run_in_threadpool(app.state.broker.close)
 

@@ -190,13 +190,22 @@ _warm = False
 
 def warm_up_in_background() -> None:
     """Start vl-convert's engine (half a second, once per process) in a thread of its own,
-    so that the first KPI page opened does not wait for it."""
+    so that the first KPI page opened does not wait for it (unless `warm_up` has)."""
     global _warm
     with _warming:
         if _warm:
             return
         _warm = True
     threading.Thread(target=_rendered, args=(WARM_UP,), name="chart-warm-up", daemon=True).start()
+
+
+def warm_up() -> None:
+    """Start vl-convert's engine now, in this thread: the API does so before it serves,
+    because the engine holds the GIL while it starts (a second in which no request runs)."""
+    global _warm
+    with _warming:
+        _warm = True
+    _rendered(WARM_UP)
 
 
 def trend_spec(trend: Trend) -> dict[str, Any]:
