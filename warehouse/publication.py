@@ -25,16 +25,24 @@ def publication_rule() -> Rule:
     return Rule.of(shipped_contracts().values())
 
 
+ONE_MONTH_CELLS = (
+    "SELECT as_at, send_status, dimension, value, people FROM jsna_cells WHERE as_at = ANY(%s)"
+)
+MONTHS_CELLS = (  # the same rows (migration 0017), quicker for many month ends
+    "SELECT as_at, send_status, dimension, value, people FROM jsna_cells_by_month"
+    " WHERE as_at = ANY(%s)"
+)
+
+
 def cells_at(
     conn: psycopg.Connection, month_ends: Iterable[dt.date]
 ) -> dict[dt.date, dict[CellKey, int]]:
     """Every JSNA cell at each of these month ends (a month with nobody: no cells)."""
     days = sorted(set(month_ends))
     cells: dict[dt.date, dict[CellKey, int]] = defaultdict(dict)
-    for as_at, status, dimension, value, people in conn.execute(
-        "SELECT as_at, send_status, dimension, value, people FROM jsna_cells WHERE as_at = ANY(%s)",
-        (days,),
-    ).fetchall():
+    # one month end: the view with the date pushed into it; many: their running totals
+    query = ONE_MONTH_CELLS if len(days) == 1 else MONTHS_CELLS
+    for as_at, status, dimension, value, people in conn.execute(query, (days,)).fetchall():
         cells[as_at][(status, dimension, value)] = int(people)
     return {day: cells.get(day, {}) for day in days}
 

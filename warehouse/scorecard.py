@@ -37,7 +37,7 @@ def load_inputs(conn: psycopg.Connection) -> ScorecardInputs:
     cohort: dict[tuple[dt.date, str, str, str], int] = defaultdict(int)
     for as_at, status, dimension, value, people in conn.execute(
         """
-        SELECT as_at, send_status, dimension, value, people FROM jsna_cells
+        SELECT as_at, send_status, dimension, value, people FROM jsna_cells_by_month
         WHERE (dimension, value) IN (SELECT * FROM unnest(%s::text[], %s::text[]))
         """,
         ([k[0] for k in keys], [k[1] for k in keys]),
