@@ -22,10 +22,15 @@ it reads the version and rebuilds the documents asked for lately (and those the 
 warmed at start-up) that are not kept at the current version, so the first request
 after an event batch finds its document built. While a refresher runs, an entry past
 `MAX_AGE_S` but of the current version is still served until the refresher replaces it
-(it says what the warehouse holds now). A document of an older version is never served:
-a request that comes before the refresher has built the new one builds it, or waits for
-the refresher's build of it, so what a caller reads includes every event stored before
-it asked.
+(it says what the warehouse holds now). A document of an older version is never served
+to the API's routes, the CLI or the exports: a request that comes before the refresher
+has built the new one builds it, or waits for the refresher's build of it, so what a
+caller reads includes every event stored before it asked. The dashboard's pages alone
+(`may_lag()`, set for them by `warehouse/web/app.py`) are served, in the second or so
+after an event batch while the refresher builds the new document, the one built before
+the batch, as a dashboard refreshing itself would show it; never after a reference load
+or a rebuild of the projections (how an erasure is recorded), and never older than
+`MAX_AGE_S`.
 
 The API sends a kept document as it is, so each entry also keeps the document's JSON,
 encoded once (`encoded`), with the counts its access-log row records: a scorecard is
@@ -41,6 +46,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -138,6 +144,20 @@ def _warn_once(conn: psycopg.Connection) -> None:
         )
 
 
+_MAY_LAG: ContextVar[bool] = ContextVar("publication_may_lag", default=False)
+
+
+@contextmanager
+def may_lag() -> Iterator[None]:
+    """Within this block (this request), a document one or more event batches old may be
+    served while a refresher builds the current one: for the dashboard's pages only."""
+    token = _MAY_LAG.set(True)
+    try:
+        yield
+    finally:
+        _MAY_LAG.reset(token)
+
+
 Build = Callable[[psycopg.Connection], Document]  # a document, built on this connection
 Key = tuple[str, Hashable, WarehouseVersion, Rule]  # kind, arguments, version, rule
 
@@ -178,10 +198,12 @@ class PublicationCache:
         self.builds = 0  # how many documents were built (for tests and the benchmark)
         self.encodings = 0  # how many documents were encoded (for tests)
         self.refreshers = 0  # how many refreshers run (`warehouse/publication_refresher.py`)
+        self.served_behind = 0  # documents served a batch or so behind (`may_lag`)
         self._entries: OrderedDict[Hashable, _Entry] = OrderedDict()
         self._kept: dict[int, _Entry] = {}  # by the id of the document each entry keeps
         self._building: dict[Hashable, threading.Lock] = {}
         self._wanted: OrderedDict[tuple[str, Hashable], _Wanted] = OrderedDict()
+        self._latest: OrderedDict[tuple[str, Hashable, Rule], _Entry] = OrderedDict()
         self._pinning = threading.local()
         self._lock = threading.Lock()
 
@@ -193,6 +215,7 @@ class PublicationCache:
             self._entries.clear()
             self._kept.clear()
             self._wanted.clear()
+            self._latest.clear()
 
     def document(
         self,
@@ -209,7 +232,7 @@ class PublicationCache:
         self._asked(kind, arguments, build)
         key = (kind, arguments, version, publication_rule())
         with self._lock:
-            found = self._fresh(key)
+            found = self._fresh(key) or (self._behind(key) if _MAY_LAG.get() else None)
         if found is not None:
             return found
         return self._build(conn, key, version, build, lambda: self._fresh(key))
@@ -309,7 +332,13 @@ class PublicationCache:
                 document = build(conn)
                 with self._lock:
                     self.builds += 1
-                    self._keep(key, _Entry(version, document, self.clock()))
+                    entry = _Entry(version, document, self.clock())
+                    self._keep(key, entry)
+                    latest = (key[0], key[1], key[3])
+                    self._latest[latest] = entry
+                    self._latest.move_to_end(latest)
+                    while len(self._latest) > self.max_entries:
+                        self._latest.popitem(last=False)
             finally:
                 with self._lock:
                     self._building.pop(key, None)
@@ -319,6 +348,26 @@ class PublicationCache:
         """The document kept under `key` if it is not `than`'s (built meanwhile)."""
         entry = self._entries.get(key)
         return entry.document if entry is not None and entry is not than else None
+
+    def _behind(self, key: Key) -> Document | None:
+        """While a refresher runs, the document last built for the same arguments and rule,
+        if the warehouse has since only stored events (no reference load, no rebuild: after
+        an erasure nothing built before it is served again) and it is not past its age."""
+        if not self.refreshers:
+            return None
+        entry = self._latest.get((key[0], key[1], key[3]))
+        if entry is None:
+            return None
+        now, then = key[2], entry.version
+        events_only = (
+            then.database == now.database
+            and then.events < now.events
+            and (then.reference, then.rebuild) == (now.reference, now.rebuild)
+        )
+        if not events_only or self.clock() - entry.built_at > self.max_age_s:
+            return None
+        self.served_behind += 1
+        return entry.document
 
     def _fresh(self, key: Hashable) -> Document | None:
         entry = self._entries.get(key)

@@ -1,10 +1,11 @@
 """Published documents are built before the request that reads them: the API builds the
 landing pages' documents at start-up, before it answers, and its refresher rebuilds the
 documents asked for lately once the warehouse moves, so the first request after an event
-batch is served a document of the new version without building it. A request that comes
-before the refresher has built is never served the old document: it builds (or waits for)
-the current one. An entry past its age but of the current version is served until the
-refresher replaces it."""
+batch is served a document of the new version without building it. An API request that
+comes before the refresher has built is never served the old document: it builds (or
+waits for) the current one; a dashboard page may be served the one before the batch.
+An entry past its age but of the current version is served until the refresher
+replaces it."""
 
 from __future__ import annotations
 
@@ -18,14 +19,16 @@ import pytest
 from fastapi.testclient import TestClient
 
 from pipelines.replay import replay
+from tests.component.test_dashboard import signed_in as browser_signed_in
 from tests.component.test_publication_cache import children, store
 from tests.component.test_publication_cache import conn as conn
+from tests.support.api import signed_in as api_signed_in
 from warehouse.api import create_app
 from warehouse.cohort_store import projection_settings
 from warehouse.connection import connect
 from warehouse.feeds import latest_events
 from warehouse.jsna import jsna_document
-from warehouse.publication_cache import PUBLISHED, PublicationCache
+from warehouse.publication_cache import PUBLISHED, PublicationCache, may_lag
 from warehouse.publication_refresher import Refresher
 from warehouse.scorecard import scorecard_document
 from warehouse.web import charts
@@ -79,6 +82,36 @@ def test_a_request_before_the_refresher_has_built_reads_every_event_stored_befor
         assert rebuilt is not after and rebuilt["as_at"] == "2026-09-25"
     finally:
         PUBLISHED.refreshers -= 1
+
+
+def test_a_dashboard_page_may_be_served_the_document_before_the_batch_never_the_api(
+    conn: psycopg.Connection, warehouse_dsn: str, api_dsn: str
+) -> None:
+    PUBLISHED.clear()
+    before = scorecard_document(conn)
+    PUBLISHED.refreshers += 1  # as while the API's refresher runs
+    try:
+        store(conn, children(40, 20, dt.date(2026, 9, 20)))
+        with may_lag():  # as for a dashboard page: the one before, while the refresher builds
+            assert scorecard_document(conn) is before
+        current = scorecard_document(conn)  # anyone else: the current one, built
+        assert current is not before and current["as_at"] == "2026-09-20"
+
+        store(conn, children(60, 5, dt.date(2026, 9, 25)))
+        replay(conn, projection_settings(conn), apply=True)  # and a rebuild, as an erasure's
+        with may_lag():  # never what was built before a rebuild
+            assert scorecard_document(conn)["as_at"] == "2026-09-25"
+
+        store(conn, children(70, 5, dt.date(2026, 9, 28)))  # through the app's middleware
+        browser = browser_signed_in(warehouse_dsn, api_dsn, "commissioner")
+        behind = PUBLISHED.served_behind
+        assert browser.get("/dashboard/scorecard").status_code == 200
+        assert PUBLISHED.served_behind > behind  # the page: the document before the batch
+        api = api_signed_in(warehouse_dsn, api_dsn, "commissioner")
+        assert api.get("/scorecard").json()["as_at"] == "2026-09-28"  # the API: current
+    finally:
+        PUBLISHED.refreshers -= 1
+        PUBLISHED.clear()
 
 
 def test_an_old_entry_is_served_while_a_refresher_runs_and_then_replaced(

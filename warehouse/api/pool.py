@@ -18,6 +18,8 @@ the request gets the plain 503 of `WarehouseUnavailable`, never the pool's own m
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import psycopg
 from psycopg.pq import TransactionStatus
@@ -125,3 +127,17 @@ class WarehousePool:
         """The pool's own figures (`pool_size`, `pool_available`, `connections_lost`, ...)."""
         pool = self._pool
         return pool.get_stats() if pool is not None else {}
+
+
+@contextmanager
+def borrowed(pool: WarehousePool) -> Iterator[Connection]:
+    """A connection of the API's pool for the block, given back after (closed if it failed)."""
+    conn = pool.take()
+    unfit = False
+    try:
+        yield conn
+    except BaseException:
+        unfit = True
+        raise
+    finally:
+        pool.give_back(conn, unfit)

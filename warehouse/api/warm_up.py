@@ -15,10 +15,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 
-from warehouse.api.pool import Connection, WarehousePool
+from warehouse.api.pool import Connection, WarehousePool, borrowed
 from warehouse.feeds import latest_events
 from warehouse.jsna import jsna_document
 from warehouse.publication_cache import PUBLISHED
@@ -29,20 +27,6 @@ from warehouse.web.jsna_pages import a_year_before, latest_month_end
 from warehouse.web.layout import TEMPLATES
 
 log = logging.getLogger("hub.api.warm_up")
-
-
-@contextmanager
-def borrowed(pool: WarehousePool) -> Iterator[Connection]:
-    """A connection of the API's pool for the block, given back after (closed if it failed)."""
-    conn = pool.take()
-    unfit = False
-    try:
-        yield conn
-    except BaseException:
-        unfit = True
-        raise
-    finally:
-        pool.give_back(conn, unfit)
 
 
 def warm_documents(conn: Connection, today: dt.date) -> None:

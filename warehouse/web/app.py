@@ -22,6 +22,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from warehouse.publication_cache import may_lag
 from warehouse.web import (
     ig_pages,
     jsna_pages,
@@ -70,6 +71,7 @@ def include_dashboard(app: FastAPI, area_name: str | None = None) -> None:
                 route_class_override=None if route.path.startswith(STATIC) else DashboardRoute,
             )
     app.router.default = _not_found_or(app.router.default)
+    app.add_middleware(DashboardMayLag)
     app.add_exception_handler(SignInNeeded, _sign_in_needed)
     app.add_exception_handler(PageForbidden, _forbidden)
     app.add_exception_handler(CsrfRefused, _csrf_refused)
@@ -96,6 +98,23 @@ def _csrf_refused(request: Request, error: Exception) -> Response:
         " Go back, reload the page and try again."
     )
     return render(request, "forbidden.html", {"reason": reason}, session_of(request), 403)
+
+
+class DashboardMayLag:
+    """The dashboard's pages and downloads may be served a published document built before
+    the latest event batch, for the second or so the API's refresher takes to build the
+    new one (`warehouse.publication_cache.may_lag`); the API's routes never are."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = str(scope.get("path", ""))
+        if scope["type"] != "http" or not (path == DASHBOARD or path.startswith(DASHBOARD + "/")):
+            await self.app(scope, receive, send)
+            return
+        with may_lag():  # a context variable: the page's thread sees it too
+            await self.app(scope, receive, send)
 
 
 class DashboardRoute(APIRoute):
