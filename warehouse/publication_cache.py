@@ -61,6 +61,7 @@ log = logging.getLogger("hub.publication_cache")
 
 MAX_ENTRIES = 48  # a few arguments for each document: the entries of old versions go first
 MAX_AGE_S = 60.0  # a bound on any entry's age, whatever moved the warehouse
+STALE_LIMIT = 3  # x MAX_AGE_S: served past its age while a refresher runs, never past this
 REFRESH_WINDOW_S = 600.0  # a document asked for this recently is rebuilt when it changes
 MAX_REFRESHED = 16  # documents rebuilt by one refresh at most: the most recently asked
 
@@ -335,8 +336,10 @@ class PublicationCache:
                     entry = _Entry(version, document, self.clock())
                     self._keep(key, entry)
                     latest = (key[0], key[1], key[3])
-                    self._latest[latest] = entry
-                    self._latest.move_to_end(latest)
+                    last = self._latest.get(latest)
+                    if last is None or not _superseded(entry.version, last.version):
+                        self._latest[latest] = entry  # never a build of an older version
+                        self._latest.move_to_end(latest)
                     while len(self._latest) > self.max_entries:
                         self._latest.popitem(last=False)
             finally:
@@ -373,8 +376,9 @@ class PublicationCache:
         entry = self._entries.get(key)
         if entry is None:
             return None
-        if self.clock() - entry.built_at > self.max_age_s and not self.refreshers:
-            self._drop(key)
+        age = self.clock() - entry.built_at
+        if age > self.max_age_s and (not self.refreshers or age > STALE_LIMIT * self.max_age_s):
+            self._drop(key)  # a refresher failing to rebuild it does not keep it for ever
             return None
         self._entries.move_to_end(key)
         return entry.document

@@ -18,6 +18,7 @@ from tests.support.api import bearer, issue
 from warehouse.api import create_app
 from warehouse.api.app import ROUTES, Route
 from warehouse.api.policy import Warehouse, allow, pool_of
+from warehouse.api.pool import WarehousePool, spare
 from warehouse.connection import connect
 from warehouse.tokens import Role
 
@@ -126,3 +127,19 @@ def test_a_broken_connection_is_not_lent_again(
     if route != "/closed":  # a closed connection can write no row (the route's own fault)
         assert logged(warehouse_dsn, route) == 1  # the row committed after the rollback
     assert logged(warehouse_dsn, "/x") == 0  # what the route left open was rolled back
+
+
+def test_a_spare_connection_is_lent_only_when_one_is_free_at_once(api_dsn: str) -> None:
+    pool = WarehousePool(api_dsn, max_size=2, timeout_s=5.0)
+    pool.open()
+    try:
+        held = pool.take()
+        with spare(pool) as second:
+            assert second is not None  # one left: lent
+            with spare(pool) as third:
+                assert third is None  # none left: no wait (the request builds on its own)
+        pool.give_back(held)
+        with spare(pool) as again:
+            assert again is not None and again.execute("SELECT 1").fetchone() == (1,)
+    finally:
+        pool.close()

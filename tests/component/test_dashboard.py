@@ -100,6 +100,7 @@ def test_signing_in_opens_the_page_asked_for_or_the_roles_own_page(
         ("commissioner", "http:/dashboard/scorecard"),  # a browser reads it as same-site
         ("commissioner", "/dashboard/scorecard/x\r\nSet-Cookie: hub_session=x"),
         ("commissioner", "/dashboard/scorecard/" + "x" * 500),
+        ("commissioner", "/dashboard/scorecard/%2e%2e/ig"),  # another page than it names
         ("ig_auditor", "/dashboard/scorecard"),
         ("public_health", "/dashboard/ig"),
     ]

@@ -106,7 +106,9 @@ def test_a_dashboard_page_may_be_served_the_document_before_the_batch_never_the_
         browser = browser_signed_in(warehouse_dsn, api_dsn, "commissioner")
         behind = PUBLISHED.served_behind
         assert browser.get("/dashboard/scorecard").status_code == 200
-        assert PUBLISHED.served_behind > behind  # the page: the document before the batch
+        assert PUBLISHED.served_behind == behind + 1  # the page: the document before the batch
+        csv = browser.get("/dashboard/scorecard/download", params={"format": "csv"})
+        assert csv.status_code == 200 and PUBLISHED.served_behind == behind + 1  # an export
         api = api_signed_in(warehouse_dsn, api_dsn, "commissioner")
         assert api.get("/scorecard").json()["as_at"] == "2026-09-28"  # the API: current
     finally:
@@ -137,6 +139,12 @@ def test_an_old_entry_is_served_while_a_refresher_runs_and_then_replaced(
     now[0] = 61.0 + 601.0  # nobody asked for "asked" within the window; "pinned" is pinned
     assert cache.refresh(conn) == 1
     assert cache.document(conn, "test", "pinned", build) is not pinned
+
+    kept = cache.document(conn, "test", "kept", build)  # a refresher that never rebuilds it:
+    now[0] += 3 * 60.0 - 1  # served past its age, but not for ever
+    assert cache.document(conn, "test", "kept", build) is kept
+    now[0] += 2
+    assert cache.document(conn, "test", "kept", build) is not kept
 
 
 def test_the_api_warms_up_before_it_answers_and_refreshes_while_it_runs(api_dsn: str) -> None:

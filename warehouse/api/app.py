@@ -194,10 +194,10 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     pool = pool_of(app)
     pool.open()
     refresher = None
-    if app.state.keep_fresh:
-        await run_in_threadpool(warm_up.warm_up, pool, dt.date.today())
-        refresher = warm_up.start_refresher(pool)
     try:
+        if app.state.keep_fresh:
+            await run_in_threadpool(warm_up.warm_up, pool, dt.date.today())
+            refresher = warm_up.start_refresher(pool)
         yield
     finally:
         if refresher is not None:

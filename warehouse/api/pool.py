@@ -36,6 +36,7 @@ MAX_WAITING = 20  # more waiting than this are refused (503) rather than queued:
 # in one of the server's worker threads (40), which the requests holding a connection need
 TIMEOUT_S = 5.0  # the longest a request waits for a connection, as `connect()` does for one
 CONNECT_TIMEOUT_S = 5
+SPARE_WAIT_S = 1.0  # the longest a request holding a connection waits for a second one
 
 
 def reusable(conn: Connection) -> bool:
@@ -100,6 +101,20 @@ class WarehousePool:
             reason = type(error).__name__
             raise WarehouseUnavailable(f"no warehouse connection for the API ({reason})") from None
 
+    def take_if_free(self) -> Connection | None:
+        """A connection if one is idle, or the pool may still open one (waiting at most
+        `SPARE_WAIT_S` for it), else None at once: for a request that already holds one and
+        could use a second (holding one while waiting for another, as many requests at
+        once, would starve the pool)."""
+        pool = self._opened()
+        stats = pool.get_stats()
+        if stats.get("pool_available", 0) == 0 and stats.get("pool_size", 0) >= pool.max_size:
+            return None
+        try:
+            return pool.getconn(timeout=SPARE_WAIT_S)
+        except (PoolTimeout, TooManyRequests, PoolClosed):
+            return None
+
     def give_back(self, conn: Connection, unfit: bool = False) -> None:
         """Return a connection taken with `take`; one not fit to be reused (or found `unfit`
         during the request) is closed first."""
@@ -133,6 +148,24 @@ class WarehousePool:
 def borrowed(pool: WarehousePool) -> Iterator[Connection]:
     """A connection of the API's pool for the block, given back after (closed if it failed)."""
     conn = pool.take()
+    unfit = False
+    try:
+        yield conn
+    except BaseException:
+        unfit = True
+        raise
+    finally:
+        pool.give_back(conn, unfit)
+
+
+@contextmanager
+def spare(pool: WarehousePool) -> Iterator[Connection | None]:
+    """A second connection for the block if one is free at once (`take_if_free`), else
+    None; given back after (closed if the block failed)."""
+    conn = pool.take_if_free()
+    if conn is None:
+        yield None
+        return
     unfit = False
     try:
         yield conn

@@ -42,6 +42,7 @@ from warehouse.web.layout import LONGEST_RETURN, render
 
 DASHBOARD = "/dashboard"
 STATIC = "/static/"  # files, not pages: a missing one is a plain 404
+DOWNLOAD = "/download"  # a page's files: `/dashboard/scorecard/download`, `/dashboard/jsna/...`
 LONGEST_REASON = 200  # characters of a refusal shown: never a long input echoed back
 
 ROUTERS = (
@@ -101,16 +102,18 @@ def _csrf_refused(request: Request, error: Exception) -> Response:
 
 
 class DashboardMayLag:
-    """The dashboard's pages and downloads may be served a published document built before
-    the latest event batch, for the second or so the API's refresher takes to build the
-    new one (`warehouse.publication_cache.may_lag`); the API's routes never are."""
+    """The dashboard's pages may be served a published document built before the latest
+    event batch, for the second or so the API's refresher takes to build the new one
+    (`warehouse.publication_cache.may_lag`); their downloads, as the API's exports they
+    are, and the API's routes never are."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = str(scope.get("path", ""))
-        if scope["type"] != "http" or not (path == DASHBOARD or path.startswith(DASHBOARD + "/")):
+        page = path == DASHBOARD or path.startswith(DASHBOARD + "/")
+        if scope["type"] != "http" or not page or path.endswith(DOWNLOAD):
             await self.app(scope, receive, send)
             return
         with may_lag():  # a context variable: the page's thread sees it too

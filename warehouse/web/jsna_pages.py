@@ -12,7 +12,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
+from contextvars import copy_context
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, HTTPException, Query, Request
@@ -24,7 +25,7 @@ from streams.crosstab_publication import OutOfStep
 from warehouse.api import downloads
 from warehouse.api.access import returned
 from warehouse.api.policy import Warehouse, pool_of
-from warehouse.api.pool import borrowed
+from warehouse.api.pool import spare
 from warehouse.api.routes import EARLIEST, LATEST
 from warehouse.crosstab import crosstab_document
 from warehouse.jsna import jsna_document, month_end_on_or_before
@@ -42,7 +43,7 @@ REBUILDING = "These figures are being rebuilt: try again in a minute"
 router = page_router()
 Explorer = Annotated[Session, Depends(page_for(*roles_of(PAGE)))]
 Field = Annotated[str | None, Query(max_length=40)]
-Borrow = Callable[[], AbstractContextManager[Connection]]  # a second connection, given back
+Spare = Callable[[], AbstractContextManager[Connection | None]]  # a second one if free
 
 
 def a_year_before(month_end: dt.date) -> dt.date:
@@ -73,27 +74,31 @@ def population(conn: Connection, year: int) -> dict[tuple[str, str], int]:
     }
 
 
-def explore(conn: Connection, choice: Choice, spare: Borrow | None = None) -> Explored:
+def explore(conn: Connection, choice: Choice, spare: Spare | None = None) -> Explored:
     """The published documents the choice reads, as at its month end and a year before.
 
-    A cross-tab's two documents are built at once when a `spare` connection can be had,
-    the year before's on it in a second thread: each reads the register in PostgreSQL
-    and protects its table in HiGHS, both outside Python's lock, so a pair nobody has
-    asked for yet costs about 60% of building them one after the other."""
+    A cross-tab's two documents are built at once when a `spare` connection is free, the
+    year before's on it in a second thread: each reads the register in PostgreSQL and
+    protects its table in HiGHS, both outside Python's lock, so a pair nobody has asked
+    for yet costs about 60% of building them one after the other. With no connection
+    free, one after the other on the request's own."""
     month_end = month_end_on_or_before(choice.as_at)
     before = a_year_before(month_end)
     if choice.pair is not None:
         rows, columns = choice.pair
-        if spare is None:
-            return cross(
-                choice,
-                crosstab_document(conn, month_end, rows, columns),
-                crosstab_document(conn, before, rows, columns),
-            )
-        with spare() as other, ThreadPoolExecutor(1) as second:
-            earlier = second.submit(crosstab_document, other, before, rows, columns)
-            now = crosstab_document(conn, month_end, rows, columns)
-            return cross(choice, now, earlier.result())
+        with spare() if spare else nullcontext() as other:
+            if other is None:
+                return cross(
+                    choice,
+                    crosstab_document(conn, month_end, rows, columns),
+                    crosstab_document(conn, before, rows, columns),
+                )
+            with ThreadPoolExecutor(1) as second:  # in this request's context (`may_lag`)
+                earlier = second.submit(
+                    copy_context().run, crosstab_document, other, before, rows, columns
+                )
+                now = crosstab_document(conn, month_end, rows, columns)
+                return cross(choice, now, earlier.result())
     return one_way(
         choice,
         jsna_document(conn, month_end),
@@ -140,7 +145,7 @@ def jsna_page(
         choice = choose(day)
     explored: Explored | None = None
     try:
-        explored = explore(conn, choice, lambda: borrowed(pool_of(request.app)))
+        explored = explore(conn, choice, lambda: spare(pool_of(request.app)))
     except OutOfStep:
         errors.append({"text": REBUILDING, "href": "#first"})
     context: dict[str, Any] = {

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -94,6 +94,8 @@ def page_after_sign_in(role: Role, asked: str | None) -> str:
     if any(ord(char) < 0x21 for char in asked):  # no space, line break or control
         return home
     path = urlsplit(asked).path
+    if any(segment in (".", "..") for segment in unquote(path).split("/")):
+        return home  # `/dashboard/scorecard/../ig` is another page than it names
     for page in pages_for(role):
         if path == page.href or path.startswith(page.href + "/"):
             return asked
