@@ -32,7 +32,7 @@ from warehouse.api.policy import (
     known_parameters,
     pool_of,
 )
-from warehouse.api.pool import WarehousePool
+from warehouse.api.pool import MIN_SIZE, SERVING_MIN_SIZE, WarehousePool
 from warehouse.api.problems import as_problems_in, documented, install
 from warehouse.exports import MEDIA_TYPES
 from warehouse.tokens import Role
@@ -153,7 +153,7 @@ def create_app(
         lifespan=_lifespan,
     )
     app.state.warehouse_dsn = dsn
-    app.state.warehouse_pool = WarehousePool(dsn)  # opened on first use, or at startup
+    app.state.warehouse_pool = _pool(dsn, keep_fresh)  # opened on first use, or at startup
     app.state.keep_fresh = keep_fresh
     app.state.topic_prefix = topic_prefix
     app.state.broker = publishing.Broker(broker_bootstrap, broker_access)
@@ -185,12 +185,18 @@ def create_app(
     return app
 
 
+def _pool(dsn: str, keep_fresh: bool) -> WarehousePool:
+    """The API process's pool keeps a connection idle for a request, the refresher and a
+    cross-tab page's second build (`take_if_free`); an app of the tests keeps one."""
+    return WarehousePool(dsn, min_size=SERVING_MIN_SIZE if keep_fresh else MIN_SIZE)
+
+
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     """The warehouse pool from startup to shutdown (a fresh one if the app starts again);
     with `keep_fresh`, the warm-up before serving and the refresher while serving."""
     if pool_of(app).closed:
-        app.state.warehouse_pool = WarehousePool(app.state.warehouse_dsn)
+        app.state.warehouse_pool = _pool(app.state.warehouse_dsn, app.state.keep_fresh)
     pool = pool_of(app)
     pool.open()
     refresher = None

@@ -30,13 +30,13 @@ from warehouse.connection import WarehouseUnavailable, configure
 
 Connection = psycopg.Connection[TupleRow]
 
-MIN_SIZE = 1  # kept open while idle
+MIN_SIZE = 1  # kept open while idle (tests make many apps)
+SERVING_MIN_SIZE = 3  # the API process: a request, the refresher and a spare (`take_if_free`)
 MAX_SIZE = 10  # at most this many at once; more requests wait for one
 MAX_WAITING = 20  # more waiting than this are refused (503) rather than queued: each waits
 # in one of the server's worker threads (40), which the requests holding a connection need
 TIMEOUT_S = 5.0  # the longest a request waits for a connection, as `connect()` does for one
 CONNECT_TIMEOUT_S = 5
-SPARE_WAIT_S = 1.0  # the longest a request holding a connection waits for a second one
 
 
 def reusable(conn: Connection) -> bool:
@@ -102,16 +102,15 @@ class WarehousePool:
             raise WarehouseUnavailable(f"no warehouse connection for the API ({reason})") from None
 
     def take_if_free(self) -> Connection | None:
-        """A connection if one is idle, or the pool may still open one (waiting at most
-        `SPARE_WAIT_S` for it), else None at once: for a request that already holds one and
-        could use a second (holding one while waiting for another, as many requests at
-        once, would starve the pool)."""
+        """A connection if one is idle now, else None at once: for a request that already
+        holds one and could use a second. It never waits, neither for another request to
+        give one back (holding one while waiting for another, as many requests at once,
+        would starve the pool) nor for the pool to open one (slower than doing without)."""
         pool = self._opened()
-        stats = pool.get_stats()
-        if stats.get("pool_available", 0) == 0 and stats.get("pool_size", 0) >= pool.max_size:
+        if pool.get_stats().get("pool_available", 0) == 0:
             return None
         try:
-            return pool.getconn(timeout=SPARE_WAIT_S)
+            return pool.getconn(timeout=0.05)  # taken meanwhile by another: none
         except (PoolTimeout, TooManyRequests, PoolClosed):
             return None
 
