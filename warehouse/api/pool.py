@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 
 import psycopg
 from psycopg.pq import TransactionStatus
@@ -144,24 +144,8 @@ class WarehousePool:
 
 
 @contextmanager
-def borrowed(pool: WarehousePool) -> Iterator[Connection]:
-    """A connection of the API's pool for the block, given back after (closed if it failed)."""
-    conn = pool.take()
-    unfit = False
-    try:
-        yield conn
-    except BaseException:
-        unfit = True
-        raise
-    finally:
-        pool.give_back(conn, unfit)
-
-
-@contextmanager
-def spare(pool: WarehousePool) -> Iterator[Connection | None]:
-    """A second connection for the block if one is free at once (`take_if_free`), else
-    None; given back after (closed if the block failed)."""
-    conn = pool.take_if_free()
+def _lent(pool: WarehousePool, conn: Connection | None) -> Iterator[Connection | None]:
+    """`conn` (taken from `pool`) for the block, given back after (closed if it failed)."""
     if conn is None:
         yield None
         return
@@ -173,3 +157,17 @@ def spare(pool: WarehousePool) -> Iterator[Connection | None]:
         raise
     finally:
         pool.give_back(conn, unfit)
+
+
+@contextmanager
+def borrowed(pool: WarehousePool) -> Iterator[Connection]:
+    """A connection of the API's pool for the block, given back after (closed if it failed)."""
+    with _lent(pool, pool.take()) as conn:
+        assert conn is not None
+        yield conn
+
+
+def spare(pool: WarehousePool) -> AbstractContextManager[Connection | None]:
+    """A second connection for the block if one is idle now (`take_if_free`), else None;
+    given back after (closed if the block failed)."""
+    return _lent(pool, pool.take_if_free())
